@@ -1,0 +1,52 @@
+"""``derain`` command line.
+
+Each subcommand lives in :mod:`derain.commands` as a module with ``add_parser(subparsers)``
+(which sets ``func``) and is listed explicitly in :data:`COMMANDS`. User mistakes raise
+:class:`~derain.errors.DerainError`; here they become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from derain import __version__
+from derain.errors import DerainError
+
+__all__ = ["main"]
+
+#: Subcommand modules, in the order ``derain --help`` lists them.
+COMMANDS = ("demo", "run", "video", "models", "score", "synth", "train", "bench", "export", "inspect")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="derain", description="Remove rain from photos and videos.")
+    parser.add_argument("--version", action="version", version=f"derain {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"derain.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"derain.commands.{name}":
+                continue  # command not built yet
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DerainError as exc:
+        print(f"derain: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("derain: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""One exception family for every user-facing failure.
+
+The CLI catches :class:`DerainError` and prints ``derain: error: <message>`` on one line with a
+non-zero exit, so every message must name the file (or key) and the problem by itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ConfigError",
+    "DatasetError",
+    "DerainError",
+    "ImageReadError",
+    "ImageTooLargeError",
+    "ModelError",
+    "VideoReadError",
+    "WriteError",
+]
+
+
+class DerainError(Exception):
+    """Base class: a user mistake or bad input, reported without a traceback."""
+
+
+class ImageReadError(DerainError):
+    """An image is missing, empty, truncated or not an image."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = Path(path)
+        self.problem = problem
+
+
+class ImageTooLargeError(ImageReadError):
+    """An image has more pixels than the configured limit (decompression-bomb guard)."""
+
+
+class VideoReadError(DerainError):
+    """A video file or frame folder cannot be decoded."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = Path(path)
+        self.problem = problem
+
+
+class WriteError(DerainError):
+    """An output cannot be written (or would overwrite an input)."""
+
+
+class DatasetError(DerainError):
+    """A dataset folder has the wrong layout or unpaired files."""
+
+
+class ConfigError(DerainError):
+    """A config file or ``--set`` override has an unknown key or a bad value."""
+
+
+class ModelError(DerainError):
+    """Unknown model name, or weights that do not fit the model."""
