@@ -1,0 +1,7 @@
+"""Training objectives, imported explicitly so each registers itself."""
+
+from derain.train.objectives.base import OBJECTIVES, Objective, ObjectiveKind
+
+from derain.train.objectives import supervised, timelapse, memory  # noqa: E402,F401  isort: skip
+
+__all__ = ["OBJECTIVES", "Objective", "ObjectiveKind"]

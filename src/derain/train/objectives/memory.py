@@ -1,0 +1,1 @@
+"""Objective module (being written)."""
