@@ -1,0 +1,502 @@
+"""Image and video reading/writing: every bad file becomes a one-line error naming it.
+
+Images load as float32 RGB ``(H, W, 3)`` in [0, 1] plus what is needed to write them back
+faithfully (bit depth, alpha). Pillow identifies, validates and decodes everything it can hold;
+OpenCV decodes and encodes 16-bit colour, which Pillow cannot hold. Video goes through PyAV;
+a folder of frames works wherever a video file does.
+
+Outputs are written to a temp file in the destination folder and renamed into place, so a
+crash or a failed encode never leaves a half-written file or destroys an older one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import cv2
+import numpy as np
+from PIL import Image
+
+from derain.errors import ImageReadError, ImageTooLargeError, VideoReadError, WriteError
+
+__all__ = [
+    "DEFAULT_FPS",
+    "DEFAULT_MAX_PIXELS",
+    "IMAGE_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "LoadedImage",
+    "VideoInfo",
+    "VideoWriter",
+    "atomic_path",
+    "list_images",
+    "open_video",
+    "read_image",
+    "read_rgb",
+    "write_image",
+]
+
+#: Largest image (in pixels) read by default: ~ a 14k x 8.5k photo; guards against decompression bombs.
+DEFAULT_MAX_PIXELS = 120_000_000
+#: Frame rate of a frame folder without an ``fps.txt``.
+DEFAULT_FPS = 25
+IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+VIDEO_SUFFIXES: frozenset[str] = frozenset({".mp4", ".mkv", ".mov"})
+FPS_FILE = "fps.txt"
+
+_PIL_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
+_PIL_FORMATS |= {".bmp": "BMP", ".webp": "WEBP"}
+_SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
+_ALPHA_SUFFIXES = frozenset({".png", ".tif", ".tiff", ".webp"})
+_GRAY16_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
+_ORIENTATION_TAG = 0x0112
+
+# EXIF orientation -> array transform that shows the image upright (same mapping as PIL.ImageOps.exif_transpose).
+_ORIENT: dict[int, Callable[[np.ndarray], np.ndarray]] = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+@dataclass
+class LoadedImage:
+    """A decoded image plus what :func:`write_image` needs to write it back faithfully.
+
+    Attributes:
+        rgb: float32 ``(H, W, 3)`` in [0, 1], EXIF orientation already applied.
+        bit_depth: 8 or 16 (bits per channel in the file).
+        alpha: float32 ``(H, W)`` in [0, 1], or None when the file has no transparency.
+        mode: the file's PIL mode ("L", "RGB", "RGBA", "P", "I;16", ...).
+        path: where it was read from.
+    """
+
+    rgb: np.ndarray
+    bit_depth: int
+    alpha: np.ndarray | None
+    mode: str
+    path: Path | None
+
+
+@dataclass
+class VideoInfo:
+    """What :func:`open_video` knows before decoding; ``frame_count`` is None when the container omits it."""
+
+    fps: float
+    width: int
+    height: int
+    frame_count: int | None
+
+
+# --------------------------------------------------------------------------------------------- images
+
+
+def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """Read an image file fully (truncation is an error, never a gray remainder).
+
+    Args:
+        path: PNG, JPEG, TIFF, BMP or WebP; 8 or 16 bit; gray, RGB, RGBA, LA or palette.
+        max_pixels: refuse images with more pixels than this, checked from the header before decoding.
+
+    Raises:
+        ImageReadError: missing, a directory, empty, not an image, truncated or zero-sized.
+        ImageTooLargeError: more than ``max_pixels`` pixels.
+    """
+    path = Path(path)
+    _check_file(path, ImageReadError)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies
+            with Image.open(path) as im:
+                _check_size(path, im.size, max_pixels)
+                # _is_colour16 must run before getexif(), which decodes PNGs and clears the tile list.
+                if _is_colour16(im):
+                    rgb, alpha = _decode_colour16(path)
+                    bit_depth = 16
+                else:
+                    rgb, alpha, bit_depth = _decode_pil(im)
+                orientation = int(im.getexif().get(_ORIENTATION_TAG, 1))
+                mode = im.mode
+    except Image.DecompressionBombError as e:
+        raise ImageTooLargeError(path, f"too many pixels for Pillow's decompression-bomb guard ({e})") from None
+    except Image.UnidentifiedImageError:
+        raise ImageReadError(path, "not a readable image (unknown format or corrupt header)") from None
+    except (OSError, SyntaxError, ValueError, cv2.error) as e:
+        raise ImageReadError(path, f"cannot read image ({_one_line(e)})") from None
+    transform = _ORIENT.get(orientation)
+    if transform is not None:
+        rgb = np.ascontiguousarray(transform(rgb))
+        alpha = None if alpha is None else np.ascontiguousarray(transform(alpha))
+    return LoadedImage(rgb=rgb, bit_depth=bit_depth, alpha=alpha, mode=mode, path=path)
+
+
+def read_rgb(path: str | Path, **kw: int) -> np.ndarray:
+    """Shortcut for ``read_image(path, **kw).rgb``."""
+    return read_image(path, **kw).rgb
+
+
+def _check_file(path: Path, error: type[ImageReadError] | type[VideoReadError]) -> None:
+    """Turn the common file-system mistakes into one-line errors before any decoder sees them."""
+    if not path.exists():
+        raise error(path, "no such file")
+    if path.is_dir():
+        raise error(path, "is a directory, not a file")
+    if path.stat().st_size == 0:
+        raise error(path, "empty file (0 bytes)")
+
+
+def _check_size(path: Path, size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width * height == 0:
+        raise ImageReadError(path, f"zero-sized image ({width}x{height})")
+    if width * height > max_pixels:
+        raise ImageTooLargeError(path, f"{width}x{height} image has more than max_pixels={max_pixels} pixels")
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _is_colour16(im: Image.Image) -> bool:
+    """True for 16-bit RGB/RGBA/LA files, which Pillow would silently reduce to 8 bits."""
+    if im.mode in _GRAY16_MODES or not im.tile:
+        return False
+    args = im.tile[0].args
+    rawmode = args if isinstance(args, str) else (args[0] if isinstance(args, tuple) and args else "")
+    return isinstance(rawmode, str) and ";16" in rawmode
+
+
+def _decode_colour16(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Decode 16-bit colour with OpenCV (BGR(A) order) into RGB + alpha in [0, 1]."""
+    data = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if data is None or data.dtype != np.uint16:
+        raise ValueError("OpenCV could not decode the 16-bit data (truncated or corrupt)")
+    data = data.astype(np.float32) / 65535.0
+    if data.ndim == 2:
+        return np.repeat(data[..., None], 3, axis=2), None
+    rgb = np.ascontiguousarray(data[..., 2::-1])
+    return rgb, (np.ascontiguousarray(data[..., 3]) if data.shape[2] == 4 else None)
+
+
+def _decode_pil(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Fully decode a Pillow image (raises on truncation) into RGB, alpha and bit depth."""
+    im.load()
+    if im.mode in _GRAY16_MODES:
+        gray = np.clip(np.asarray(im, dtype=np.float32) / 65535.0, 0.0, 1.0)
+        return np.repeat(gray[..., None], 3, axis=2), None, 16
+    if im.has_transparency_data:
+        rgba = np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0
+        return np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3]), 8
+    return np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0, None, 8
+
+
+def write_image(
+    path: str | Path,
+    rgb: np.ndarray,
+    *,
+    bit_depth: int = 8,
+    alpha: np.ndarray | None = None,
+    quality: int = 95,
+) -> Path:
+    """Write an image atomically; the format comes from the suffix.
+
+    16-bit output is written for PNG and TIFF only (other formats get 8 bits). Alpha is kept for
+    PNG, TIFF and WebP; JPEG and BMP drop it (the colour is written as is, not composited), because
+    the derained colour under transparent pixels is still meaningful data.
+
+    Args:
+        path: destination; its folder is created if missing.
+        rgb: float ``(H, W, 3)`` in [0, 1] (values outside are clipped).
+        bit_depth: 8 or 16.
+        alpha: optional float ``(H, W)`` in [0, 1].
+        quality: JPEG/WebP quality (1-100).
+
+    Returns:
+        The written path.
+
+    Raises:
+        WriteError: unsupported suffix, or the file cannot be written.
+        ValueError: bad array shapes, non-finite values or a bit depth other than 8/16.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _PIL_FORMATS:
+        raise WriteError(f"{path}: unsupported image suffix {path.suffix!r} (use one of {sorted(IMAGE_SUFFIXES)})")
+    if bit_depth not in (8, 16):
+        raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth}")
+    pixels = _to_pixels(rgb, alpha if suffix in _ALPHA_SUFFIXES else None)
+    try:
+        with atomic_path(path) as tmp:
+            if bit_depth == 16 and suffix in _SIXTEEN_BIT_SUFFIXES:
+                _encode_colour16(tmp, pixels)
+            else:
+                Image.fromarray(_quantize(pixels, np.uint8)).save(tmp, format=_PIL_FORMATS[suffix], quality=quality)
+    except OSError as e:
+        raise WriteError(f"{path}: cannot write image ({_one_line(e)})") from None
+    return path
+
+
+def _to_pixels(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """Validate and stack RGB(+alpha) into one float array in [0, 1]."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"rgb must have shape (H, W, 3), got {rgb.shape}")
+    if alpha is not None:
+        alpha = np.asarray(alpha)
+        if alpha.shape != rgb.shape[:2]:
+            raise ValueError(f"alpha must have shape {rgb.shape[:2]}, got {alpha.shape}")
+        rgb = np.concatenate([rgb, alpha[..., None].astype(rgb.dtype)], axis=2)
+    if not np.isfinite(rgb).all():
+        raise ValueError("image contains NaN or infinite values")
+    return rgb
+
+
+def _quantize(pixels: np.ndarray, dtype: type[np.unsignedinteger]) -> np.ndarray:
+    top = np.iinfo(dtype).max
+    return np.round(np.clip(pixels, 0.0, 1.0) * top).astype(dtype)
+
+
+def _encode_colour16(tmp: Path, pixels: np.ndarray) -> None:
+    """16-bit RGB(A) via OpenCV, which wants BGR(A) channel order."""
+    data = _quantize(pixels, np.uint16)
+    data = cv2.cvtColor(data, cv2.COLOR_RGBA2BGRA if data.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(tmp.suffix, data)
+    if not ok:
+        raise WriteError(f"{tmp}: OpenCV could not encode a 16-bit {tmp.suffix} image")
+    buf.tofile(tmp)
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temp path next to ``path`` (same suffix, so encoders pick the format); rename on success.
+
+    On any exception the temp file is removed and ``path`` is left as it was.
+
+    Raises:
+        WriteError: the destination folder cannot be created.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WriteError(f"{path}: cannot create folder {path.parent} ({e.strerror})") from None
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """Image files in ``folder`` in natural order (``2.png`` before ``10.png``); hidden files skipped.
+
+    Raises:
+        ImageReadError: ``folder`` is not a directory.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ImageReadError(folder, "no such folder")
+    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
+    return sorted((p for p in files if p.is_file()), key=_natural_key)
+
+
+def _natural_key(path: Path) -> list[int | str]:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+# --------------------------------------------------------------------------------------------- video
+
+
+def open_video(path: str | Path) -> tuple[VideoInfo, Iterator[np.ndarray]]:
+    """Open a video file (via PyAV) or a folder of frames; frames are decoded lazily.
+
+    A frame folder holds image files in natural order (:func:`list_images`); its frame rate is read
+    from an ``fps.txt`` inside (a number or a fraction such as ``30000/1001``), else ``DEFAULT_FPS``.
+
+    Returns:
+        The video's info and an iterator of float32 ``(H, W, 3)`` RGB frames in [0, 1].
+
+    Raises:
+        VideoReadError: missing, empty, undecodable, no video stream, or frames of different sizes.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return _open_frame_folder(path)
+    _check_file(path, VideoReadError)
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise VideoReadError(path, "no video stream in file")
+            stream = container.streams.video[0]
+            rate = stream.average_rate or stream.guessed_rate
+            if not rate or not stream.width:
+                raise VideoReadError(path, "video stream has no frame rate or size")
+            info = VideoInfo(float(rate), stream.width, stream.height, stream.frames or None)
+    except av.error.FFmpegError as e:
+        raise VideoReadError(path, f"cannot open video ({_one_line(e)})") from None
+    return info, _decode_video(path)
+
+
+def _decode_video(path: Path) -> Iterator[np.ndarray]:
+    """Decode frames one by one; the file is opened only when iteration starts."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(format="rgb24").astype(np.float32) / 255.0
+    except av.error.FFmpegError as e:
+        raise VideoReadError(path, f"cannot decode video ({_one_line(e)})") from None
+
+
+def _open_frame_folder(folder: Path) -> tuple[VideoInfo, Iterator[np.ndarray]]:
+    frames = list_images(folder)
+    if not frames:
+        raise VideoReadError(folder, "folder holds no image frames")
+    first = read_rgb(frames[0])
+    info = VideoInfo(_read_fps(folder), first.shape[1], first.shape[0], len(frames))
+    return info, _iter_frames(frames, first)
+
+
+def _read_fps(folder: Path) -> float:
+    fps_file = folder / FPS_FILE
+    if not fps_file.is_file():
+        return float(DEFAULT_FPS)
+    text = fps_file.read_text(encoding="utf-8").strip()
+    try:
+        fps = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise VideoReadError(fps_file, f"frame rate {text!r} is not a number such as 25 or 30000/1001") from None
+    if fps <= 0:
+        raise VideoReadError(fps_file, f"frame rate must be positive, got {text!r}")
+    return float(fps)
+
+
+def _iter_frames(frames: list[Path], first: np.ndarray) -> Iterator[np.ndarray]:
+    yield first
+    for frame_path in frames[1:]:
+        rgb = read_rgb(frame_path)
+        if rgb.shape != first.shape:
+            size, expected = f"{rgb.shape[1]}x{rgb.shape[0]}", f"{first.shape[1]}x{first.shape[0]}"
+            raise VideoReadError(frame_path, f"frame is {size} but the first frame is {expected}")
+        yield rgb
+
+
+def _exact_rate(fps: float | Fraction | str) -> Fraction:
+    """``29.97`` -> 2997/100 and ``30000/1001`` stays exact, so container time bases do not drift."""
+    rate = Fraction(fps).limit_denominator(100_000)
+    if rate <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    return rate
+
+
+class VideoWriter:
+    """Write frames to a video file or a frame folder; use as a context manager.
+
+    ``.mp4``/``.mkv``/``.mov`` -> H.264 (libx264) through PyAV, encoded to a temp file and renamed on
+    close. Even sizes use ``yuv420p`` (plays everywhere); odd sizes use ``yuv444p`` so the frame size
+    is kept exactly (some players, e.g. browsers, cannot play 4:4:4 H.264). Any other path becomes a
+    folder of 8-bit PNG frames ``000001.png``, ... plus ``fps.txt``; that folder must not already
+    hold images, because stale frames from an older run would silently join the video.
+    """
+
+    def __init__(self, path: str | Path, fps: float | Fraction | str, *, crf: int = 18) -> None:
+        self.path = Path(path)
+        self.rate = _exact_rate(fps)
+        self.crf = crf
+        self.is_file = self.path.suffix.lower() in VIDEO_SUFFIXES
+        self.frame_count = 0
+        self._size: tuple[int, int] | None = None  # (H, W) of the first frame
+        self._stack = ExitStack()
+        self._container: av.container.OutputContainer | None = None
+        self._stream: av.VideoStream | None = None
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            self.close()
+        else:
+            self._abort(exc_type, exc, tb)
+
+    def write(self, rgb: np.ndarray) -> None:
+        """Append one float ``(H, W, 3)`` RGB frame in [0, 1]; all frames must have the first one's size."""
+        pixels = _to_pixels(rgb, None)
+        if self._size is None:
+            self._size = pixels.shape[:2]
+            self._start()
+        elif pixels.shape[:2] != self._size:
+            raise ValueError(f"{self.path}: frame {self.frame_count + 1} is {pixels.shape[:2]}, expected {self._size}")
+        self.frame_count += 1
+        if self.is_file:
+            self._encode(av.VideoFrame.from_ndarray(_quantize(pixels, np.uint8), format="rgb24"))
+        else:
+            write_image(self.path / f"{self.frame_count:06d}.png", pixels)
+
+    def close(self) -> None:
+        """Flush the encoder and move the finished file into place.
+
+        Raises:
+            WriteError: no frame was written.
+        """
+        if self.frame_count == 0:
+            raise WriteError(f"{self.path}: no frames were written")
+        with self._stack:  # renames the temp file on success, removes it if flushing fails
+            if self._container is not None:
+                self._encode(None)
+                self._container.close()
+                self._container = None
+
+    def _start(self) -> None:
+        """Open the output on the first frame, once the size is known."""
+        if not self.is_file:
+            if self.path.is_dir() and list_images(self.path):
+                raise WriteError(f"{self.path}: output frame folder already holds images; choose an empty folder")
+            with atomic_path(self.path / FPS_FILE) as tmp:
+                tmp.write_text(f"{self.rate}\n", encoding="utf-8")
+            return
+        if "libx264" not in av.codecs_available:
+            raise WriteError(f"{self.path}: this PyAV build has no libx264 encoder; write a frame folder instead")
+        height, width = self._size
+        tmp = self._stack.enter_context(atomic_path(self.path))
+        try:
+            self._container = av.open(str(tmp), mode="w")
+        except (av.error.FFmpegError, OSError) as e:
+            self._abort(type(e), e, e.__traceback__)
+            raise WriteError(f"{self.path}: cannot create video file ({_one_line(e)})") from None
+        stream = self._container.add_stream("libx264", rate=self.rate)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
+        stream.options = {"crf": str(self.crf)}
+        self._stream = stream
+
+    def _encode(self, frame: av.VideoFrame | None) -> None:
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+
+    def _abort(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        """Drop a half-written video file (the temp is removed; an older file at ``path`` survives)."""
+        try:
+            if self._container is not None:
+                self._container.close()
+        finally:
+            self._container = None
+            self._stack.__exit__(exc_type, exc, tb)
