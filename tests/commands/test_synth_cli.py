@@ -1,0 +1,75 @@
+"""``derain synth`` through the real CLI: layouts, byte-identical reruns, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import smooth_image
+from derain.data.io import read_rgb, write_image
+
+
+def _synth(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "derain", "synth", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def clean_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "clean_in"
+    for i, (h, w) in enumerate([(60, 80), (72, 56)]):
+        write_image(folder / f"photo{i}.png", smooth_image(h, w, seed=i))
+    return folder
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_pairs_layout_and_byte_identical_rerun(clean_dir: Path, tmp_path: Path) -> None:
+    args = ["pairs", "--clean", clean_dir, "--count", "3", "--preset", "heavy", "--seed", "4"]
+    runs = [_synth(*args, "--out", tmp_path / name, "--composition", "occlusion") for name in ("a", "b")]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
+    names = ["0000_photo0.png", "0001_photo1.png", "0002_photo0.png"]
+    assert set(a) == {f"{d}/{n}" for d in ("rain", "clean") for n in names} | {"contact_sheet.png"}
+    assert a == b
+    rain, clean = read_rgb(tmp_path / "a/rain/0002_photo0.png"), read_rgb(tmp_path / "a/clean/0002_photo0.png")
+    assert rain.shape == clean.shape == (60, 80, 3) and (rain - clean).mean() > 0.02
+    other = _synth(*args[:-1], "5", "--out", tmp_path / "c", "--composition", "occlusion")
+    assert other.returncode == 0 and _files(tmp_path / "c")["rain/0000_photo0.png"] != a["rain/0000_photo0.png"]
+
+
+def test_timelapse_layout_keeps_clean_apart(clean_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tl"
+    r = _synth("timelapse", "--clean", clean_dir, "--out", out, "--count", "2", "--frames", "3", "--jpeg", "90")
+    assert r.returncode == 0, r.stderr
+    scene = out / "0001_photo1"
+    assert sorted(p.name for p in (scene / "rain").iterdir()) == ["000.png", "001.png", "002.png"]
+    assert sorted(p.name for p in scene.iterdir()) == ["clean.png", "rain"]
+    frames = [read_rgb(p) for p in sorted((scene / "rain").iterdir())]
+    assert frames[0].shape == read_rgb(scene / "clean.png").shape == (72, 56, 3)
+    assert (frames[0] != frames[1]).any()
+    assert (out / "contact_sheet.png").is_file()
+
+
+def test_video_layout_with_fps_and_ground_truth(clean_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "vid"
+    r = _synth("video", "--clean", clean_dir, "--out", out, "--count", "1", "--frames", "4", "--size", "50")
+    assert r.returncode == 0, r.stderr
+    clip = out / "0000_photo0"
+    for part in ("rain", "clean"):
+        names = sorted(p.name for p in (clip / part).iterdir())
+        assert names == ["000001.png", "000002.png", "000003.png", "000004.png", "fps.txt"]
+    assert read_rgb(clip / "rain/000001.png").shape == (30, 40, 3)  # 50 px long side, 80 % window
+    assert (read_rgb(clip / "clean/000001.png") != read_rgb(clip / "clean/000004.png")).any()  # camera moved
+
+
+def test_unknown_preset_is_one_line_listing_presets(clean_dir: Path, tmp_path: Path) -> None:
+    r = _synth("pairs", "--clean", clean_dir, "--out", tmp_path / "o", "--preset", "drizzle")
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "'drizzle'" in r.stderr and "rain100l-like" in r.stderr
+    assert not (tmp_path / "o").exists()
