@@ -1,0 +1,167 @@
+"""Weights files and the bundled-weights manifest.
+
+A weights file is a ``.safetensors`` state dict whose metadata names the registered model and its
+config overrides, so a file alone is enough to rebuild the model (``derain.load("my.safetensors")``).
+Bundled weights live next to ``weights/manifest.json``, which records how each was trained and its
+development-benchmark scores.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from derain.data.io import atomic_path
+from derain.errors import ConfigError, ModelError
+from derain.models import DerainModel, build_model
+
+__all__ = [
+    "MANIFEST",
+    "WEIGHTS_DIR",
+    "apply_weights",
+    "build_from_file",
+    "load_weights_file",
+    "read_manifest",
+    "save_weights",
+    "update_manifest",
+]
+
+#: Folder of the bundled ``*.safetensors`` files (inside the installed package).
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+#: The manifest describing the bundled weights.
+MANIFEST = WEIGHTS_DIR / "manifest.json"
+
+_MODEL_KEY = "derain_model"
+_CONFIG_KEY = "derain_config"
+_MAX_LISTED = 3  # keys listed per kind in a mismatch message
+
+
+def save_weights(model: DerainModel, path: str | Path, *, model_name: str, config: dict[str, Any]) -> Path:
+    """Write ``model``'s state dict (parameters and buffers) atomically with its name and config.
+
+    Tensors are cloned so tied weights do not trip safetensors' shared-memory check.
+
+    Args:
+        model: the model to save.
+        path: destination ``.safetensors`` file.
+        model_name: registered name the file rebuilds with.
+        config: config overrides for :func:`derain.models.build_model` (JSON-serialisable).
+
+    Returns:
+        The written path.
+    """
+    path = Path(path)
+    state = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()}
+    metadata = {_MODEL_KEY: model_name, _CONFIG_KEY: json.dumps(config, sort_keys=True)}
+    with atomic_path(path) as tmp:
+        save_file(state, tmp, metadata=metadata)
+    return path
+
+
+def load_weights_file(path: str | Path) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
+    """Read a weights file written by :func:`save_weights`.
+
+    Returns:
+        ``(model name, config overrides, state dict)``; JSON lists come back as tuples because
+        model configs are frozen (hashable) dataclasses.
+
+    Raises:
+        ModelError: missing file, not a safetensors file, or no derain metadata.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: no such weights file")
+    try:
+        with safe_open(path, framework="pt") as f:
+            metadata = f.metadata() or {}
+            state = {key: f.get_tensor(key) for key in f.keys()}  # noqa: SIM118 - safe_open has no __iter__
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelError(f"{path}: not a readable .safetensors file ({exc})") from None
+    if _MODEL_KEY not in metadata:
+        raise ModelError(f"{path}: no {_MODEL_KEY!r} metadata; save weights with derain.checkpoint.save_weights")
+    try:
+        config = json.loads(metadata.get(_CONFIG_KEY, "{}"), object_hook=_tuples)
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{path}: bad {_CONFIG_KEY!r} metadata ({exc})") from None
+    return metadata[_MODEL_KEY], config, state
+
+
+def apply_weights(model: DerainModel, state: dict[str, torch.Tensor], path: str | Path) -> DerainModel:
+    """Load ``state`` into ``model`` strictly; on any mismatch raise one line naming ``path``.
+
+    Raises:
+        ModelError: missing or unexpected keys, or a tensor whose shape differs from the model's.
+    """
+    own = model.state_dict()
+    problems = []
+    for kind, keys in (
+        ("missing", own.keys() - state.keys()),
+        ("unexpected", state.keys() - own.keys()),
+        ("shape mismatch", {k for k in own.keys() & state.keys() if own[k].shape != state[k].shape}),
+    ):
+        if keys:
+            listed = sorted(keys)
+            more = f" (+{len(listed) - _MAX_LISTED} more)" if len(listed) > _MAX_LISTED else ""
+            problems.append(f"{kind} {', '.join(listed[:_MAX_LISTED])}{more}")
+    if problems:
+        raise ModelError(f"{path}: weights do not fit model {type(model).__name__}: {'; '.join(problems)}")
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def build_from_file(path: str | Path) -> tuple[str, DerainModel]:
+    """Rebuild the model a weights file describes and load its weights.
+
+    Returns:
+        ``(registered model name, model)``; the model is in training mode on the CPU.
+
+    Raises:
+        ModelError: unreadable file, unknown model or config key, or weights that do not fit.
+    """
+    name, config, state = load_weights_file(path)
+    try:
+        model = build_model(name, config)
+    except ConfigError as exc:
+        raise ModelError(f"{path}: {exc}") from None
+    return name, apply_weights(model, state, path)
+
+
+def read_manifest(path: str | Path | None = None) -> dict[str, Any]:
+    """The bundled-weights manifest (``{}`` when there is none yet).
+
+    Raises:
+        ModelError: the manifest exists but is not a JSON object.
+    """
+    path = Path(path) if path is not None else MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: unreadable manifest ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise ModelError(f"{path}: manifest must be a JSON object, got {type(manifest).__name__}")
+    return manifest
+
+
+def update_manifest(name: str, entry: dict[str, Any], path: str | Path | None = None) -> None:
+    """Set ``manifest[name] = entry`` with an atomic read-modify-write (other entries are kept)."""
+    path = Path(path) if path is not None else MANIFEST
+    manifest = read_manifest(path)
+    manifest[name] = entry
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _tuples(obj: dict[str, Any]) -> dict[str, Any]:
+    """JSON object hook: lists -> tuples (nested too)."""
+
+    def convert(value: Any) -> Any:
+        return tuple(convert(v) for v in value) if isinstance(value, list) else value
+
+    return {k: convert(v) for k, v in obj.items()}

@@ -1,0 +1,121 @@
+"""``derain run INPUT... -o OUT_DIR``: derain photos, keeping names, formats, bit depth and alpha.
+
+Inputs are files, folders (their images) or glob patterns. Every output path is checked before any
+work starts: writing over an input is refused, and existing outputs need ``--overwrite``. A file
+that cannot be read is reported on one line and skipped; the exit code is then 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from derain.api import DEFAULT_MODEL, Derainer, load
+from derain.data.io import IMAGE_SUFFIXES, list_images, read_image, write_image
+from derain.errors import DerainError, ImageReadError, WriteError
+
+__all__ = ["add_model_options", "add_parser", "collect_inputs", "load_from_args", "plan_outputs", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``derain run``."""
+    parser = subparsers.add_parser(
+        "run",
+        help="derain photos (files, folders or globs)",
+        description="Derain images into OUT_DIR, keeping each file's name, format, bit depth and alpha.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image file, folder of images or glob pattern")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT_DIR", help="output folder")
+    parser.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    add_model_options(parser)
+    parser.set_defaults(func=run)
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """``--model``/``--weights``, ``--tile`` and ``--device``, shared by the commands that derain."""
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--model", default=DEFAULT_MODEL, help=f"registered model name (default: {DEFAULT_MODEL})")
+    which.add_argument("--weights", type=Path, metavar="FILE", help="a .safetensors file from training")
+    parser.add_argument("--tile", type=int, metavar="N", help="tile side in pixels (default 512; 0: whole image)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+
+
+def load_from_args(args: argparse.Namespace) -> Derainer:
+    """The derainer the model options ask for."""
+    return load(args.weights or args.model, args.device, tile=args.tile)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Derain every input; returns 0, or 1 if any image failed."""
+    inputs, failures = collect_inputs(args.inputs)
+    outputs = plan_outputs(inputs, args.output, overwrite=args.overwrite)
+    for problem in failures:
+        print(f"derain: skipped {problem}", file=sys.stderr)
+    derainer = load_from_args(args)
+    start = time.perf_counter()
+    done = 0
+    for src, dst in tqdm(list(zip(inputs, outputs, strict=True)), desc="derain", unit="img", file=sys.stderr):
+        try:
+            image = read_image(src)
+            write_image(dst, derainer(image.rgb), bit_depth=image.bit_depth, alpha=image.alpha)
+            done += 1
+        except DerainError as exc:
+            tqdm.write(f"derain: skipped {exc}", file=sys.stderr)
+            failures.append(str(exc))
+    elapsed = time.perf_counter() - start
+    print(f"{done} image(s) derained into {args.output}, {len(failures)} failed, {elapsed:.1f} s")
+    return 1 if failures else 0
+
+
+def collect_inputs(patterns: list[str]) -> tuple[list[Path], list[str]]:
+    """Expand files, folders and globs into image paths (first occurrence kept).
+
+    Returns:
+        ``(images, problems)``: problems are one-line reports for inputs that name nothing.
+
+    Raises:
+        ImageReadError: no image at all was found.
+    """
+    found: dict[Path, None] = {}
+    problems = []
+    for pattern in patterns:
+        path = Path(pattern)
+        if path.is_dir():
+            matches = list_images(path)
+        elif path.is_file():
+            matches = [path]
+        else:
+            matches = [Path(p) for p in sorted(glob.glob(pattern)) if Path(p).suffix.lower() in IMAGE_SUFFIXES]
+        if not matches:
+            problems.append(f"{pattern}: no such file, or no images match")
+        found.update(dict.fromkeys(matches))
+    if not found:
+        raise ImageReadError(patterns[0], "no images found in the given inputs")
+    return list(found), problems
+
+
+def plan_outputs(inputs: list[Path], out_dir: Path, *, overwrite: bool) -> list[Path]:
+    """``out_dir / name`` for each input, checked before any work starts.
+
+    Raises:
+        WriteError: an output would replace an input, two inputs share a name, or an output exists
+            and ``overwrite`` is False.
+    """
+    sources = {p.resolve(): p for p in inputs}
+    outputs: dict[Path, Path] = {}
+    for src in inputs:
+        dst = out_dir / src.name
+        key = dst.resolve()
+        if key in sources:
+            raise WriteError(f"{dst}: would overwrite the input {sources[key]}; choose another output folder")
+        if key in outputs:
+            raise WriteError(f"{dst}: both {outputs[key]} and {src} would be written here; run them separately")
+        if dst.exists() and not overwrite:
+            raise WriteError(f"{dst}: already exists (pass --overwrite to replace it)")
+        outputs[key] = src
+    return [out_dir / src.name for src in inputs]

@@ -1,0 +1,172 @@
+"""Run a model on images of any size with bounded memory.
+
+Images are cut into overlapping tiles (default 512 px, 32 px overlap); each tile is padded to the
+model's ``size_divisor``, run on the device, and blended into a float32 output and a weight map on
+the CPU with a smooth window, so seams do not show. Memory is then the input and output images
+(about 3 x 4 bytes per pixel each) plus one tile's activations, whatever the image size: a
+4000x3000 photo stays well under 3 GB with the default model on CPU (``benchmarks/memory_4k.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from derain.errors import ConfigError
+from derain.models.base import DerainModel, pad_to_multiple
+
+__all__ = [
+    "DEFAULT_OVERLAP",
+    "DEFAULT_TILE",
+    "Engine",
+    "Step",
+    "blend_window",
+    "image_step",
+    "pick_device",
+    "pick_dtype",
+    "tile_starts",
+]
+
+#: Tile side in pixels: bounds activation memory (the default model needs a few hundred MB per
+#: 512x512 tile on CPU) while keeping the overlap overhead small (~13 %). 0 disables tiling.
+DEFAULT_TILE = 512
+#: Pixels shared by neighbouring tiles; cross-faded (see :func:`blend_window`).
+DEFAULT_OVERLAP = 32
+
+#: ``step(tile, key) -> background``: runs a model on one padded ``(B, 3, h, w)`` tile on the
+#: device. ``key`` identifies the tile position, so recurrent (video) steps can keep state per tile.
+Step = Callable[[torch.Tensor, tuple[int, int]], torch.Tensor]
+
+_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def pick_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> cuda, then mps, then cpu; explicit devices are checked for availability.
+
+    Raises:
+        ConfigError: unknown device string, or the requested backend is not available.
+    """
+    if str(device) == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ConfigError(f"device {device!r}: not a device (use auto, cpu, cuda, cuda:N or mps)") from None
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if not available.get(dev.type, False):
+        raise ConfigError(f"device {device!r}: not available on this machine")
+    return dev
+
+
+def pick_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
+    """Compute dtype: float32 by default; fp16/bf16 only on a GPU (CPU half precision is slow and lossy).
+
+    Raises:
+        ConfigError: unknown dtype, or half precision requested on the CPU.
+    """
+    if dtype is None:
+        return torch.float32
+    resolved = _DTYPES.get(dtype) if isinstance(dtype, str) else dtype
+    if resolved not in _DTYPES.values():
+        raise ConfigError(f"dtype {dtype!r}: unknown (use one of {', '.join(_DTYPES)})")
+    if resolved != torch.float32 and device.type == "cpu":
+        raise ConfigError(f"dtype {dtype!r}: half precision needs a GPU; use fp32 on the CPU")
+    return resolved
+
+
+def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of side ``tile`` covering ``[0, size)`` with at least ``overlap`` shared.
+
+    The last tile is aligned to the end, so every tile has the full side (no ragged edge tile).
+    """
+    if size <= tile:
+        return [0]
+    count = math.ceil((size - overlap) / (tile - overlap))
+    stride = (size - tile) / (count - 1)
+    return [round(i * stride) for i in range(count)]
+
+
+def blend_window(h: int, w: int, overlap: int, *, inner: tuple[bool, bool, bool, bool]) -> torch.Tensor:
+    """``(h, w)`` blending weights of one tile.
+
+    Along each side shared with a neighbour (``inner`` = top, bottom, left, right) the weight is 0
+    over the outer quarter of the overlap -- pixels that saw padding instead of context -- then rises
+    along a raised cosine over the middle half. Facing ramps sum to 1, so the blend is a smooth
+    cross-fade, and the result equals an untiled run for models whose receptive-field radius is at
+    most ``overlap // 4``. Sides on the image border keep weight 1.
+    """
+    top, bottom, left, right = inner
+    return _ramp(h, overlap, top, bottom)[:, None] * _ramp(w, overlap, left, right)[None, :]
+
+
+def _ramp(n: int, overlap: int, lo: bool, hi: bool) -> torch.Tensor:
+    pos = torch.arange(n, dtype=torch.float32) + 0.5  # pixel centres
+
+    def fade(dist: torch.Tensor) -> torch.Tensor:
+        r = ((dist - overlap / 4) / max(overlap / 2, 1e-6)).clamp(0.0, 1.0)
+        return 0.5 - 0.5 * torch.cos(math.pi * r)
+
+    weight = torch.ones(n)
+    if lo:
+        weight *= fade(pos)
+    if hi:
+        weight *= fade(n - pos)
+    return weight
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where and how to run: device, compute dtype and tiling.
+
+    Attributes:
+        device: where tiles run.
+        dtype: compute dtype of tiles (the model must already be in it).
+        size_divisor: tiles are padded to a multiple of this.
+        tile: tile side in pixels; 0 runs the whole image at once.
+        overlap: pixels shared by neighbouring tiles.
+    """
+
+    device: torch.device
+    dtype: torch.dtype
+    size_divisor: int = 1
+    tile: int = DEFAULT_TILE
+    overlap: int = DEFAULT_OVERLAP
+
+    def __post_init__(self) -> None:
+        if self.tile < 0 or self.overlap < 0 or (self.tile and self.overlap * 2 >= self.tile):
+            raise ConfigError(f"tile {self.tile}, overlap {self.overlap}: need tile >= 0 and 2 * overlap < tile")
+
+    @torch.inference_mode()
+    def run(self, step: Step, x: torch.Tensor) -> torch.Tensor:
+        """Derain a CPU float ``(B, 3, H, W)`` batch tile by tile; returns CPU float32 ``(B, 3, H, W)``."""
+        b, c, h, w = x.shape
+        th, tw = (min(self.tile, h), min(self.tile, w)) if self.tile else (h, w)
+        ys, xs = tile_starts(h, th, self.overlap), tile_starts(w, tw, self.overlap)
+        if len(ys) == len(xs) == 1:
+            return self._tile(step, x, (0, 0))
+        out = torch.zeros(b, c, h, w, dtype=torch.float32)
+        weight = torch.zeros(h, w, dtype=torch.float32)
+        for y in ys:
+            for x0 in xs:
+                region = (..., slice(y, y + th), slice(x0, x0 + tw))
+                window = blend_window(th, tw, self.overlap, inner=(y > 0, y + th < h, x0 > 0, x0 + tw < w))
+                out[region] += self._tile(step, x[region], (y, x0)) * window
+                weight[region[1:]] += window
+        return out.div_(weight)
+
+    def _tile(self, step: Step, tile: torch.Tensor, key: tuple[int, int]) -> torch.Tensor:
+        """Pad one tile to ``size_divisor``, run it on the device, crop, return CPU float32."""
+        padded, (h, w) = pad_to_multiple(tile.to(self.device, self.dtype), self.size_divisor)
+        return step(padded, key)[..., :h, :w].to("cpu", torch.float32)
+
+
+def image_step(model: DerainModel) -> Step:
+    """The :data:`Step` of a single-image model (no state)."""
+    return lambda tile, key: model(tile).background

@@ -1,0 +1,72 @@
+"""``derain run`` through the real CLI: formats kept, bad files skipped, inputs never overwritten."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import smooth_image
+from derain.checkpoint import save_weights
+from derain.data.io import read_image, write_image
+from derain.models import build_model
+
+TINY = {"channels": (4, 8), "bottleneck_blocks": 1}
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    path = tmp_path_factory.mktemp("w") / "tiny.safetensors"
+    return save_weights(build_model("baseline", TINY), path, model_name="baseline", config=TINY)
+
+
+@pytest.fixture
+def photos(tmp_path):
+    """A folder with an 8-bit PNG, a JPEG, a 16-bit PNG, an RGBA PNG and a corrupt PNG."""
+    folder = tmp_path / "photos"
+    write_image(folder / "a.png", smooth_image(20, 30, seed=1))
+    write_image(folder / "b.jpg", smooth_image(21, 17, seed=2))
+    write_image(folder / "deep.png", smooth_image(18, 18, seed=3), bit_depth=16)
+    write_image(folder / "alpha.png", smooth_image(16, 24, seed=4), alpha=np.full((16, 24), 0.5, np.float32))
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    return folder
+
+
+def derain_run(*args):
+    cmd = [sys.executable, "-m", "derain", "run", *map(str, args), "--device", "cpu"]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def test_folder_with_a_corrupt_file(photos, weights, tmp_path):
+    out = tmp_path / "out"
+    result = derain_run(photos, "-o", out, "--weights", weights)
+    assert result.returncode == 1, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "alpha.png", "b.jpg", "deep.png"]
+    assert "broken.png" in result.stderr and "Traceback" not in result.stderr
+    assert "4 image(s) derained" in result.stdout and "1 failed" in result.stdout
+    deep, alpha = read_image(out / "deep.png"), read_image(out / "alpha.png")
+    assert deep.bit_depth == 16 and deep.rgb.shape == (18, 18, 3)
+    assert alpha.alpha is not None and np.allclose(alpha.alpha, 0.5, atol=1 / 255)
+    assert read_image(out / "b.jpg").rgb.shape == (21, 17, 3)
+
+
+def test_refuses_to_overwrite_inputs(photos, weights):
+    before = (photos / "a.png").read_bytes()
+    result = derain_run(photos / "a.png", "-o", photos, "--weights", weights)
+    assert result.returncode == 2
+    assert "would overwrite the input" in result.stderr
+    assert (photos / "a.png").read_bytes() == before
+
+
+def test_existing_outputs_need_overwrite(photos, weights, tmp_path):
+    out = tmp_path / "out"
+    write_image(out / "a.png", np.zeros((4, 4, 3), np.float32))
+    pattern = str(photos / "[ab].*")  # a glob: a.png and b.jpg
+    refused = derain_run(pattern, "-o", out, "--weights", weights)
+    assert refused.returncode == 2 and "--overwrite" in refused.stderr
+    assert read_image(out / "a.png").rgb.shape == (4, 4, 3)
+    done = derain_run(pattern, "-o", out, "--weights", weights, "--overwrite")
+    assert done.returncode == 0, done.stderr
+    assert read_image(out / "a.png").rgb.shape == (20, 30, 3) and (out / "b.jpg").is_file()

@@ -1,0 +1,114 @@
+"""derain.inference: tiling, blending, padding, device/dtype choice, video state."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from conftest import smooth_image
+from derain.errors import ConfigError
+from derain.inference import Engine, RecurrentStep, derain_frames, image_step, pick_device, pick_dtype
+from derain.inference.engine import tile_starts
+from derain.models import DerainModel, ModelOutput, build_model
+
+CPU = torch.device("cpu")
+
+
+def _image(h: int, w: int, batch: int = 1) -> torch.Tensor:
+    return torch.stack([torch.from_numpy(smooth_image(h, w, seed=i)).permute(2, 0, 1) for i in range(batch)])
+
+
+@pytest.mark.parametrize(("size", "tile", "overlap"), [(100, 40, 8), (513, 512, 32), (1000, 512, 32), (40, 40, 8)])
+def test_tile_starts_cover_with_overlap(size, tile, overlap):
+    starts = tile_starts(size, tile, overlap)
+    assert starts[0] == 0 and starts[-1] + tile == size
+    assert all(b - a <= tile - overlap for a, b in itertools.pairwise(starts))
+
+
+def test_tiled_equals_untiled_for_a_finite_receptive_field():
+    # One level, one residual block: receptive-field radius 5 px <= overlap // 4.
+    model = build_model("baseline", {"channels": (4,), "bottleneck_blocks": 1}).eval()
+    x = _image(70, 97, batch=2)
+    whole = Engine(CPU, torch.float32, model.size_divisor, tile=0).run(image_step(model), x)
+    tiled = Engine(CPU, torch.float32, model.size_divisor, tile=50, overlap=24).run(image_step(model), x)
+    assert tiled.shape == whole.shape == x.shape
+    torch.testing.assert_close(tiled, whole, atol=1e-5, rtol=0)
+
+
+def test_tiled_close_to_untiled_for_the_default_model():
+    model = build_model("baseline").eval()
+    x = _image(150, 170)
+    whole = Engine(CPU, torch.float32, model.size_divisor, tile=0).run(image_step(model), x)
+    tiled = Engine(CPU, torch.float32, model.size_divisor, tile=96, overlap=32).run(image_step(model), x)
+    assert (tiled - whole).abs().mean() < 1e-3
+
+
+class _DivisorCheck(DerainModel):
+    """Identity that insists on inputs padded to its divisor."""
+
+    size_divisor = 8
+
+    def forward(self, x: torch.Tensor) -> ModelOutput:
+        assert x.shape[-2] % 8 == 0 and x.shape[-1] % 8 == 0, x.shape
+        return ModelOutput(background=x)
+
+
+@pytest.mark.parametrize("tile", [0, 16])
+def test_odd_sizes_are_padded_and_cropped_back(tile):
+    model = _DivisorCheck()
+    x = _image(37, 29)
+    out = Engine(CPU, torch.float32, model.size_divisor, tile=tile, overlap=4).run(image_step(model), x)
+    torch.testing.assert_close(out, x)
+
+
+def test_half_precision_refused_on_cpu():
+    with pytest.raises(ConfigError, match="fp16"):
+        pick_dtype("fp16", CPU)
+    assert pick_dtype(None, CPU) == torch.float32
+    with pytest.raises(ConfigError, match="unknown"):
+        pick_dtype("fp8", CPU)
+
+
+def test_device_choice():
+    assert pick_device("cpu") == CPU
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="not available"):
+            pick_device("cuda")
+        assert pick_device("auto").type in {"cpu", "mps"}
+    with pytest.raises(ConfigError, match="not a device"):
+        pick_device("tpu9")
+
+
+def test_bad_tiling_settings():
+    with pytest.raises(ConfigError, match="overlap"):
+        Engine(CPU, torch.float32, tile=64, overlap=32)
+
+
+class _FrameCounter(DerainModel):
+    """Video model whose output is the number of frames it has seen (its state) / 10."""
+
+    is_video = True
+
+    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None) -> ModelOutput:
+        assert x.ndim == 5 and x.shape[1] == 1
+        seen = (torch.zeros(()) if state is None else state) + 1
+        return ModelOutput(background=torch.full_like(x, 0.1) * seen, extras={"state": seen})
+
+
+@pytest.mark.parametrize("tile", [0, 16])
+def test_video_models_carry_state_per_tile(tile):
+    frames = [smooth_image(30, 40, seed=i) for i in range(3)]
+    engine = Engine(CPU, torch.float32, tile=tile, overlap=4)
+    outs = list(derain_frames(_FrameCounter(), engine, frames))
+    assert [round(float(o.mean()), 4) for o in outs] == [0.1, 0.2, 0.3]
+
+
+def test_recurrent_step_keys_states_by_tile():
+    step = RecurrentStep(_FrameCounter())
+    tile = torch.zeros(1, 3, 8, 8)
+    step(tile, (0, 0))
+    step(tile, (0, 0))
+    step(tile, (0, 8))
+    assert {k: float(v) for k, v in step.states.items()} == {(0, 0): 2.0, (0, 8): 1.0}

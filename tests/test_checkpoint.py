@@ -1,0 +1,96 @@
+"""derain.checkpoint: weights files round-trip, strict fitting, manifest read-modify-write."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from derain.checkpoint import (
+    apply_weights,
+    build_from_file,
+    load_weights_file,
+    read_manifest,
+    save_weights,
+    update_manifest,
+)
+from derain.errors import ModelError
+from derain.models import build_model
+
+TINY = {"channels": (4, 8), "bottleneck_blocks": 1}
+
+
+def test_round_trip_keeps_name_config_and_tensors(tmp_path):
+    model = build_model("baseline", TINY)
+    path = save_weights(model, tmp_path / "w.safetensors", model_name="baseline", config=TINY)
+    name, config, state = load_weights_file(path)
+    assert (name, config) == ("baseline", TINY)  # JSON lists come back as tuples
+    assert state.keys() == model.state_dict().keys()
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    assert not list(tmp_path.glob(".*tmp*")), "atomic write left a temp file"
+
+
+def test_build_from_file_rebuilds_the_same_model(tmp_path):
+    model = build_model("baseline", TINY)
+    path = save_weights(model, tmp_path / "w.safetensors", model_name="baseline", config=TINY)
+    name, rebuilt = build_from_file(path)
+    x = torch.rand(1, 3, 16, 16)
+    assert name == "baseline"
+    assert torch.equal(model(x).background, rebuilt(x).background)
+
+
+def test_not_a_safetensors_file(tmp_path):
+    path = tmp_path / "junk.safetensors"
+    path.write_bytes(b"not safetensors at all")
+    with pytest.raises(ModelError, match=r"junk\.safetensors"):
+        load_weights_file(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ModelError, match="no such weights file"):
+        load_weights_file(tmp_path / "none.safetensors")
+
+
+def test_shape_mismatch_names_the_file(tmp_path):
+    path = save_weights(build_model("baseline", TINY), tmp_path / "w.safetensors", model_name="baseline", config=TINY)
+    _, _, state = load_weights_file(path)
+    wider = build_model("baseline", {"channels": (6, 8), "bottleneck_blocks": 1})
+    with pytest.raises(ModelError, match=r"w\.safetensors: .*shape mismatch"):
+        apply_weights(wider, state, path)
+
+
+def test_missing_and_unexpected_keys(tmp_path):
+    path = save_weights(build_model("baseline", TINY), tmp_path / "w.safetensors", model_name="baseline", config=TINY)
+    _, _, state = load_weights_file(path)
+    deeper = build_model("baseline", {"channels": (4, 8), "bottleneck_blocks": 2})
+    with pytest.raises(ModelError, match="missing"):
+        apply_weights(deeper, state, path)
+    state["extra.weight"] = torch.zeros(1)
+    with pytest.raises(ModelError, match=r"unexpected extra\.weight"):
+        apply_weights(build_model("baseline", TINY), state, path)
+
+
+def test_unknown_config_key_in_metadata(tmp_path):
+    path = save_weights(
+        build_model("baseline", TINY), tmp_path / "w.safetensors", model_name="baseline", config={"bogus": 1}
+    )
+    with pytest.raises(ModelError, match=r"w\.safetensors.*bogus"):
+        build_from_file(path)
+
+
+def test_manifest_update_keeps_other_entries(tmp_path):
+    path = tmp_path / "manifest.json"
+    assert read_manifest(path) == {}
+    update_manifest("a", {"file": "a.safetensors"}, path)
+    update_manifest("b", {"file": "b.safetensors", "dev_scores": {}}, path)
+    update_manifest("a", {"file": "a2.safetensors"}, path)
+    assert read_manifest(path) == {"a": {"file": "a2.safetensors"}, "b": {"file": "b.safetensors", "dev_scores": {}}}
+    assert json.loads(path.read_text())["b"]["file"] == "b.safetensors"
+
+
+def test_bad_manifest(tmp_path):
+    path = tmp_path / "manifest.json"
+    path.write_text("[1, 2")
+    with pytest.raises(ModelError, match=r"manifest\.json"):
+        read_manifest(path)
