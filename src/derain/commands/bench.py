@@ -1,0 +1,97 @@
+"""``derain bench``: quality on paired sets, cost per model, grids on real photos, one report folder.
+
+Writes ``report.md``, ``report.json`` (per-image scores and the environment) and ``index.html`` with
+``grids/<set>/*.png``; see :mod:`derain.eval.bench` for what is measured and how.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from derain.errors import ConfigError
+from derain.eval.bench import bundled_models, load_models, run_bench, update_dev_scores
+from derain.eval.metrics import PROTOCOL
+from derain.eval.report import write_report
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``derain bench``."""
+    parser = subparsers.add_parser(
+        "bench",
+        help="benchmark models: PSNR/SSIM on paired sets, params/GFLOPs/CPU ms, grids on real photos",
+        description=f"Benchmark models and write a report folder. Protocol: {PROTOCOL}.",
+    )
+    parser.add_argument(
+        "--models", default="", help="comma-separated registered names with bundled weights, or 'all' (default: none)"
+    )
+    parser.add_argument(
+        "--weights",
+        action="append",
+        default=[],
+        metavar="LABEL=FILE",
+        help="benchmark a .safetensors file under LABEL (repeatable; a LABEL in --models replaces its weights)",
+    )
+    parser.add_argument("--sets", nargs="+", type=Path, default=[], metavar="DIR", help="paired sets (rain/ + clean/)")
+    parser.add_argument("--real", nargs="+", type=Path, default=[], metavar="DIR", help="real rainy photos for grids")
+    parser.add_argument("--out", type=Path, required=True, metavar="REPORT_DIR", help="report folder")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (cost is always CPU)")
+    parser.add_argument("--tile", type=int, default=None, help="tile side in pixels (0: no tiling)")
+    parser.add_argument("--max-images", type=_positive_int, default=None, metavar="N", help="first N images per set")
+    parser.add_argument("--cost-size", type=_positive_int, default=512, metavar="PX", help="side for GFLOPs/CPU ms")
+    parser.add_argument("--cost-runs", type=_positive_int, default=3, metavar="N", help="timed CPU runs (median)")
+    parser.add_argument(
+        "--update-manifest", action="store_true", help="write bundled models' scores into the manifest's dev_scores"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the models, run the benchmark, write the report; returns the exit code."""
+    if not args.sets and not args.real:
+        raise ConfigError("derain bench: nothing to do; pass --sets DIR... and/or --real DIR...")
+    if args.update_manifest and args.max_images is not None:
+        raise ConfigError("--update-manifest: dev scores must cover whole sets; drop --max-images")
+    names = [n.strip() for n in args.models.split(",") if n.strip()]
+    if names == ["all"]:
+        names = bundled_models()
+    models = load_models(names, _parse_weights(args.weights), device=args.device, tile=args.tile)
+    report = run_bench(
+        models,
+        args.sets,
+        args.out,
+        real=args.real,
+        max_images=args.max_images,
+        cost_size=args.cost_size,
+        cost_runs=args.cost_runs,
+        log=lambda msg: print(f"derain bench: {msg}", file=sys.stderr),
+    )
+    for path in write_report(report, args.out):
+        print(path)
+    if args.update_manifest:
+        updated = update_dev_scores(report, models)
+        print(f"manifest dev_scores updated: {', '.join(updated) or 'none (no bundled models)'}", file=sys.stderr)
+    return 0
+
+
+def _parse_weights(items: list[str]) -> dict[str, Path]:
+    """``["a=x.safetensors", ...]`` -> ``{"a": Path("x.safetensors")}``; labels must be unique."""
+    parsed: dict[str, Path] = {}
+    for item in items:
+        label, sep, file = item.partition("=")
+        if not sep or not label or not file:
+            raise ConfigError(f"--weights {item!r}: expected LABEL=FILE")
+        if label in parsed:
+            raise ConfigError(f"--weights: label {label!r} given twice")
+        parsed[label] = Path(file)
+    return parsed
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value

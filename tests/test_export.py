@@ -1,0 +1,88 @@
+"""derain export: ONNX Runtime and TorchScript agree with PyTorch; dynamic vs fixed sizes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+from derain.checkpoint import build_from_file, save_weights
+from derain.export import export_model
+from derain.models import build_model
+
+TINY = {"channels": [4, 8], "bottleneck_blocks": 1}
+
+
+def derain(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "derain", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture
+def tiny_weights(tmp_path: Path) -> Path:
+    return save_weights(
+        build_model("baseline", TINY), tmp_path / "tiny.safetensors", model_name="baseline", config=TINY
+    )
+
+
+def reference(weights: Path, x: torch.Tensor) -> np.ndarray:
+    model = build_from_file(weights)[1].eval()
+    with torch.inference_mode():
+        return model(x).background.numpy()
+
+
+def test_onnx_matches_pytorch_at_other_sizes(tmp_path: Path, tiny_weights: Path) -> None:
+    out = tmp_path / "m.onnx"
+    done = derain("export", "baseline", "--weights", tiny_weights, "-o", out, "--size", 32, 32)
+    assert done.returncode == 0, done.stderr
+    assert "multiples of 2" in done.stdout
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    for shape in [(32, 32), (48, 64)]:  # a size other than the example: H/W are dynamic
+        x = torch.rand(1, 3, *shape, generator=torch.Generator().manual_seed(0))
+        got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+        np.testing.assert_allclose(got, reference(tiny_weights, x), atol=1e-4)
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert meta == {"derain_model": "baseline", "size_divisor": "2", "dynamic_hw": "True"}
+    assert not list(tmp_path.glob(".*tmp*"))  # written atomically, no temp left behind
+
+
+def test_torchscript_loads_and_matches(tmp_path: Path, tiny_weights: Path) -> None:
+    out = tmp_path / "m.pt"
+    done = derain("export", "baseline", "--weights", tiny_weights, "-o", out, "--size", 32, 32)
+    assert done.returncode == 0, done.stderr
+    scripted = torch.jit.load(str(out))
+    x = torch.rand(1, 3, 40, 24, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        np.testing.assert_allclose(scripted(x).numpy(), reference(tiny_weights, x), atol=1e-4)
+
+
+def test_odd_size_exports_fixed(tmp_path: Path, tiny_weights: Path) -> None:
+    model = build_from_file(tiny_weights)[1]
+    result = export_model(model, tmp_path / "fixed.onnx", format="onnx", size=(31, 33))
+    assert not result.dynamic
+    session = ort.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+    assert session.get_inputs()[0].shape == [1, 3, 31, 33]
+    x = torch.rand(1, 3, 31, 33)
+    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    np.testing.assert_allclose(got, reference(tiny_weights, x), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["memory", "--weights", "{w}", "-o", "m.onnx"], "not 'memory'"),
+        (["baseline", "--weights", "{w}", "-o", "m.bin"], "--format"),
+        (["baseline", "--weights", "nope.safetensors", "-o", "m.onnx"], "nope.safetensors"),
+    ],
+)
+def test_export_user_errors_are_one_line(tmp_path: Path, tiny_weights: Path, args: list[str], message: str) -> None:
+    done = derain("export", *(a.format(w=tiny_weights) for a in args))
+    assert done.returncode == 2 and message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
