@@ -1,1 +1,53 @@
-"""Objective module (being written)."""
+"""``supervised``: L1 (+ optional 1 - SSIM) between the derained image and the clean target.
+
+The SSIM term reuses the metric module's differentiable RGB SSIM, so training and scoring share
+one window definition.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from derain.eval.metrics import ssim_pt
+from derain.models.base import DerainModel
+from derain.train.objectives.base import OBJECTIVES, Objective
+
+__all__ = ["Supervised"]
+
+
+@OBJECTIVES.register("supervised")
+class Supervised(Objective):
+    """Paired training: ``l1_weight * |B - clean| + ssim_weight * (1 - SSIM_rgb(B, clean))``.
+
+    Args:
+        l1_weight: weight of the mean absolute error.
+        ssim_weight: weight of the SSIM term (0 disables it; inputs must then be >= 11 px a side).
+    """
+
+    kind = "paired"
+
+    def __init__(self, l1_weight: float = 1.0, ssim_weight: float = 0.0) -> None:
+        super().__init__()
+        if l1_weight < 0 or ssim_weight < 0 or l1_weight + ssim_weight == 0:
+            raise ValueError(f"weights must be >= 0 and not both 0 (got l1={l1_weight}, ssim={ssim_weight})")
+        self.l1_weight = float(l1_weight)
+        self.ssim_weight = float(ssim_weight)
+
+    def forward(
+        self, model: DerainModel, batch: dict[str, torch.Tensor], progress: float
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Derain ``batch["rain"]`` ``(B, 3, H, W)`` and compare with ``batch["clean"]``."""
+        background = model(batch["rain"]).background
+        with torch.autocast(background.device.type, enabled=False):  # SSIM's variances need float32
+            return self._loss(background.float(), batch["clean"].float())
+
+    def _loss(self, background: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        l1 = F.l1_loss(background, clean)
+        terms = {"l1": float(l1.detach())}
+        loss = self.l1_weight * l1
+        if self.ssim_weight:
+            ssim_loss = 1.0 - ssim_pt(background, clean, y_channel=False).mean()
+            terms["ssim"] = float(ssim_loss.detach())
+            loss = loss + self.ssim_weight * ssim_loss
+        return loss, terms

@@ -1,0 +1,447 @@
+"""The trainer: one loop for every objective, with exact resume, validation, AMP and torchrun DDP.
+
+Run folder (``output.dir``)::
+
+    config.yaml                 the resolved config
+    log.jsonl, curves.png       see :mod:`derain.train.runlog`
+    checkpoints/step_000100.pt  full state every ``train.ckpt_every`` steps (last ``keep_last`` kept)
+    checkpoints/best.pt         model weights of the best validation PSNR
+
+Exact resume: a checkpoint holds model, objective, optimiser, scheduler, grad scaler, every rank's
+RNG states and the data position. The data order of epoch ``e`` is a permutation drawn from
+``(seed, e)`` and the datasets seed their items from ``(seed, epoch, index)``, so a resumed run
+replays exactly the batches and losses an uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import random
+import shlex
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from derain.data.io import atomic_path
+from derain.errors import ConfigError, DerainError
+from derain.models import DerainModel, build_model
+from derain.train.config import TrainConfig, TrainSection, config_to_dict
+from derain.train.distributed import DistEnv, all_gather_objects, all_reduce_mean, barrier, init_distributed, shutdown
+from derain.train.objectives import OBJECTIVES, Objective
+from derain.train.runlog import JsonlLog, plot_curves
+
+__all__ = ["TrainResult", "TrainingDivergedError", "latest_checkpoint", "train"]
+
+_AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class TrainingDivergedError(DerainError):
+    """The loss (or gradient norm) became NaN/inf; the last good checkpoint is kept."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a finished run produced (on rank 0; other ranks get the same step count)."""
+
+    run_dir: Path
+    steps: int
+    best_psnr: float | None
+    export_path: Path | None
+
+
+def train(config: TrainConfig, *, resume: bool = False, command: str | None = None) -> TrainResult:
+    """Train ``config`` end to end (or continue its run with ``resume``) and export the best weights.
+
+    Args:
+        config: a validated recipe.
+        resume: continue from the latest checkpoint in ``output.dir`` (start fresh if there is none).
+        command: the command line recorded in the manifest (default: ``derain`` + ``sys.argv[1:]``).
+
+    Raises:
+        ConfigError: the run folder already has checkpoints and ``resume`` is off, or the dataset is
+            too small for one batch per rank.
+        TrainingDivergedError: the loss became NaN/inf.
+    """
+    env = init_distributed(config.train.device)
+    try:
+        return _Run(config, env, command or shlex.join(["derain", *sys.argv[1:]])).run(resume)
+    finally:
+        shutdown(env)
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path | None:
+    """The newest ``step_*.pt`` of a run folder, or None."""
+    found = sorted((Path(run_dir) / "checkpoints").glob("step_*.pt"))
+    return found[-1] if found else None
+
+
+# ----------------------------------------------------------------------------- pieces
+
+
+class _TrainStep(nn.Module):
+    """Model + objective as one module, so DDP syncs the gradients of both (objectives may own parameters)."""
+
+    def __init__(self, model: DerainModel, objective: Objective) -> None:
+        super().__init__()
+        self.model = model
+        self.objective = objective
+
+    def forward(self, batch: dict[str, Any], progress: float) -> tuple[torch.Tensor, dict[str, float]]:
+        return self.objective(self.model, batch, progress)
+
+
+class _BatchStream:
+    """Endless batches; epoch ``e`` visits a ``(seed, e)`` permutation, sharded by rank, full batches only."""
+
+    def __init__(self, dataset: Dataset, train: TrainSection, env: DistEnv) -> None:
+        self.dataset = dataset
+        self.train = train
+        self.env = env
+        self.epoch = 0
+        self.position = 0  # batches of ``epoch`` already consumed
+        self._iter: Iterator[Any] | None = None
+        per_rank = len(dataset) // env.world_size  # type: ignore[arg-type]
+        self.batches_per_epoch = per_rank // train.batch_size
+        if self.batches_per_epoch == 0:
+            raise ConfigError(
+                f"train.batch_size: {train.batch_size} x {env.world_size} rank(s) is more than the "
+                f"dataset's {len(dataset)} items"  # type: ignore[arg-type]
+            )
+
+    def state(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "position": self.position}
+
+    def load_state(self, state: dict[str, int]) -> None:
+        self.epoch, self.position, self._iter = state["epoch"], state["position"], None
+
+    def __next__(self) -> dict[str, Any]:
+        if self._iter is None or self.position == self.batches_per_epoch:
+            if self.position == self.batches_per_epoch:
+                self.epoch, self.position = self.epoch + 1, 0
+            self._iter = iter(self._loader())
+        self.position += 1
+        return next(self._iter)
+
+    def _loader(self) -> DataLoader:
+        """This epoch's remaining batches; the loader's own generator keeps global RNG untouched."""
+        seed = int(np.random.SeedSequence([self.train.seed, self.epoch]).generate_state(1)[0])
+        order = np.random.default_rng(seed).permutation(len(self.dataset))  # type: ignore[arg-type]
+        bs, n = self.train.batch_size, self.batches_per_epoch
+        mine = order[self.env.rank :: self.env.world_size][: n * bs].tolist()
+        batches = [mine[i * bs : (i + 1) * bs] for i in range(self.position, n)]
+        if hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(self.epoch)
+        return DataLoader(
+            self.dataset,
+            batch_sampler=batches,
+            num_workers=self.train.num_workers,
+            pin_memory=self.env.device.type == "cuda",
+            generator=torch.Generator().manual_seed(seed),
+        )
+
+
+def _build_optimizer(params: list[nn.Parameter], train: TrainSection) -> torch.optim.Optimizer:
+    cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[train.optimizer]
+    return cls(params, lr=train.lr, betas=train.betas, weight_decay=train.weight_decay)
+
+
+def lr_factor(step: int, train: TrainSection) -> float:
+    """Multiplier of ``train.lr`` after ``step`` optimiser steps: linear warm-up, then the schedule."""
+    if step < train.warmup_steps:
+        return (step + 1) / train.warmup_steps
+    if train.schedule == "step":
+        return train.gamma ** sum(step >= m for m in train.milestones)
+    if train.schedule == "cosine":
+        span = max(1, train.steps - train.warmup_steps)
+        t = min(1.0, (step - train.warmup_steps) / span)
+        floor = train.min_lr / train.lr
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
+    return 1.0
+
+
+def _rng_state(device: torch.device) -> dict[str, Any]:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict[str, Any], device: torch.device) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _save(payload: dict[str, Any], path: Path) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+def describe_hardware(env: DistEnv) -> dict[str, Any]:
+    """CPU model, GPU name, torch version and thread count for the manifest."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line]
+        cpu = names[0] if names else cpu
+    return {
+        "cpu": cpu,
+        "gpu": torch.cuda.get_device_name(env.device) if env.device.type == "cuda" else None,
+        "device": str(env.device),
+        "world_size": env.world_size,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+class _Run:
+    """State of one training process; methods hand values back rather than stash them."""
+
+    def __init__(self, config: TrainConfig, env: DistEnv, command: str) -> None:
+        from derain.data.datasets import build_dataset
+
+        self.config, self.env, self.command = config, env, command
+        tc = config.train
+        self.run_dir = Path(config.output.dir)
+        self.ckpt_dir = self.run_dir / "checkpoints"
+        self.log = JsonlLog(self.run_dir / "log.jsonl")
+        if tc.deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = not tc.deterministic
+        _seed_everything(tc.seed)
+        self.model = build_model(config.model.name, config.model.config).to(env.device)
+        self.objective = OBJECTIVES.get(config.objective.name)(**config.objective.options).to(env.device)
+        _seed_everything(tc.seed + env.rank)
+        self.dataset = build_dataset(config.data.kind, **config.data.options)
+        self.stream = _BatchStream(self.dataset, tc, env)
+        step_module = _TrainStep(self.model, self.objective)
+        self.step_module: nn.Module = DistributedDataParallel(step_module) if env.distributed else step_module
+        self.params = [p for p in step_module.parameters() if p.requires_grad]
+        self.optimizer = _build_optimizer(self.params, tc)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, tc))
+        self.amp = env.device.type == "cuda" and tc.amp != "off"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and tc.amp == "fp16")
+        self.step = 0
+        self.elapsed = 0.0  # training seconds of earlier sessions of this run
+        self.best: dict[str, float] | None = None
+
+    # -- lifecycle
+
+    def run(self, resume: bool) -> TrainResult:
+        self._prepare_dir(resume)
+        t0 = time.monotonic()
+        total = self.config.train.steps
+        bar = tqdm(total=total, initial=self.step, disable=not self.env.is_main, dynamic_ncols=True, unit="step")
+        while self.step < total:
+            batch = _to_device(next(self.stream), self.env.device)
+            loss, terms = self._optimise(batch, self.step / total)
+            self.step += 1
+            seconds = self.elapsed + time.monotonic() - t0
+            self._bookkeeping(loss, terms, seconds)
+            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+            bar.update(1)
+        bar.close()
+        wall = self.elapsed + time.monotonic() - t0
+        export = self._export(wall) if self.env.is_main else None
+        return TrainResult(self.run_dir, self.step, self.best["psnr_y"] if self.best else None, export)
+
+    def _prepare_dir(self, resume: bool) -> None:
+        latest = latest_checkpoint(self.run_dir)
+        if latest is not None and not resume:
+            raise ConfigError(
+                f"output.dir: {self.run_dir} already has checkpoints; pass --resume to continue it "
+                "or choose another output.dir"
+            )
+        if latest is not None:
+            self._load_checkpoint(latest)
+            if self.env.is_main:
+                print(f"derain: resumed {self.run_dir} from step {self.step}", file=sys.stderr)
+        elif resume and self.env.is_main:
+            print(f"derain: no checkpoint in {self.ckpt_dir}; starting a fresh run", file=sys.stderr)
+        if self.env.is_main:
+            self.log.path.parent.mkdir(parents=True, exist_ok=True)
+            self.log.truncate_after(self.step)
+            with atomic_path(self.run_dir / "config.yaml") as tmp:
+                tmp.write_text(yaml.safe_dump(config_to_dict(self.config), sort_keys=False), encoding="utf-8")
+        barrier(self.env)
+
+    # -- one step
+
+    def _optimise(self, batch: dict[str, Any], progress: float) -> tuple[float, dict[str, float]]:
+        """Forward, NaN guard, backward, clip, step; returns the rank-averaged loss and this rank's terms."""
+        tc = self.config.train
+        with torch.autocast(self.env.device.type, dtype=_AMP_DTYPES.get(tc.amp), enabled=self.amp):
+            loss, terms = self.step_module(batch, progress)
+        value = all_reduce_mean(loss.detach(), self.env)
+        self._guard(value, "loss")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if tc.grad_clip is not None:
+            self.scaler.unscale_(self.optimizer)
+            norm = torch.nn.utils.clip_grad_norm_(self.params, tc.grad_clip)
+            if not self.scaler.is_enabled():  # fp16 overflow is the scaler's business: it skips the step
+                self._guard(float(norm), "gradient norm")
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        return value, {k: float(v) for k, v in terms.items()}
+
+    def _guard(self, value: float, what: str) -> None:
+        if math.isfinite(value):
+            return
+        kept = latest_checkpoint(self.run_dir)
+        where = f"last good checkpoint: {kept}" if kept else "no checkpoint was written yet"
+        raise TrainingDivergedError(
+            f"{self.run_dir}: {what} is {value} at step {self.step + 1}; training stopped ({where}). "
+            "Lower train.lr, set train.grad_clip or check the data."
+        )
+
+    def _bookkeeping(self, loss: float, terms: dict[str, float], seconds: float) -> None:
+        tc, val, step = self.config.train, self.config.val, self.step
+        last = step == tc.steps
+        if self.env.is_main and (step % tc.log_every == 0 or last):
+            lr = self.optimizer.param_groups[0]["lr"]
+            self.log.write({"step": step, "loss": loss, **terms, "lr": lr, "time": round(seconds, 3)})
+        validated = val is not None and (step % val.every == 0 or last)
+        if validated:
+            self._validate()
+        if step % tc.ckpt_every == 0 or last:
+            self._checkpoint(seconds)
+        if self.env.is_main and (validated or last):
+            plot_curves(self.log.path, self.run_dir / "curves.png")
+
+    # -- validation
+
+    def _validate(self) -> None:
+        """Rank 0 scores the val folder, logs it and keeps ``best.pt``; the others wait."""
+        if self.env.is_main:
+            metrics = validate(self.model, self.config.val.path, self.env.device, self.config.val.max_images)
+            self.log.write({"step": self.step, "val": metrics})
+            if self.best is None or metrics["psnr_y"] > self.best["psnr_y"]:
+                self.best = {**metrics, "step": self.step}
+                _save({"model": self.model.state_dict(), "step": self.step, "val": metrics}, self.ckpt_dir / "best.pt")
+        barrier(self.env)
+
+    # -- checkpoints
+
+    def _checkpoint(self, seconds: float) -> None:
+        """All ranks hand in their RNG states; rank 0 writes ``step_N.pt`` atomically and prunes old ones."""
+        rng = all_gather_objects(_rng_state(self.env.device), self.env)
+        if self.env.is_main:
+            payload = {
+                "step": self.step,
+                "model": self.model.state_dict(),
+                "objective": self.objective.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
+                "scaler": self.scaler.state_dict(),
+                "rng": rng,
+                "data": self.stream.state(),
+                "elapsed_s": seconds,
+                "best": self.best,
+                "config": config_to_dict(self.config),
+            }
+            _save(payload, self.ckpt_dir / f"step_{self.step:06d}.pt")
+            for old in sorted(self.ckpt_dir.glob("step_*.pt"))[: -self.config.train.keep_last]:
+                old.unlink()
+        barrier(self.env)
+
+    def _load_checkpoint(self, path: Path) -> None:
+        # Our own run folder: trusted, and RNG states need full unpickling.
+        ckpt = torch.load(path, map_location=self.env.device, weights_only=False)
+        self.model.load_state_dict(ckpt["model"])
+        self.objective.load_state_dict(ckpt["objective"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.scheduler.load_state_dict(ckpt["scheduler"])
+        self.scaler.load_state_dict(ckpt["scaler"])
+        rng = ckpt["rng"]
+        _set_rng_state(_cpu_rng(rng[self.env.rank] if len(rng) == self.env.world_size else rng[0]), self.env.device)
+        self.stream.load_state(ckpt["data"])
+        self.step, self.elapsed, self.best = ckpt["step"], ckpt["elapsed_s"], ckpt["best"]
+
+    # -- export
+
+    def _export(self, wall_time: float) -> Path | None:
+        """Write the best (or last) model to ``output.export.path`` and record it in the manifest."""
+        from derain.checkpoint import save_weights, update_manifest
+
+        export = self.config.output.export
+        if export is None:
+            return None
+        best = self.ckpt_dir / "best.pt"
+        if best.exists():
+            self.model.load_state_dict(torch.load(best, map_location=self.env.device, weights_only=True)["model"])
+        path = save_weights(
+            self.model, export.path, model_name=self.config.model.name, config=dict(self.config.model.config)
+        )
+        entry = {
+            "file": path.name,
+            "model": self.config.model.name,
+            "config": config_to_dict(self.config),
+            "data": {"kind": self.config.data.kind, **self.config.data.options, "items": len(self.dataset)},
+            "steps": self.step,
+            "best_step": self.best["step"] if self.best else self.step,
+            "val": self.best,
+            "wall_time_s": round(wall_time, 1),
+            "hardware": describe_hardware(self.env),
+            "command": self.command,
+            "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        update_manifest(export.name, entry, export.manifest or path.parent / "manifest.json")
+        return path
+
+
+def _cpu_rng(state: dict[str, Any]) -> dict[str, Any]:
+    """RNG byte tensors must be CPU tensors whatever ``map_location`` did."""
+    return {k: v.cpu() if torch.is_tensor(v) else v for k, v in state.items()}
+
+
+@torch.no_grad()
+def validate(model: DerainModel, folder: str | Path, device: torch.device, max_images: int | None) -> dict[str, float]:
+    """Mean Y-channel PSNR/SSIM of ``model`` on a paired folder, outputs quantised to 8 bits like saved PNGs."""
+    from derain.data.io import read_rgb
+    from derain.data.pairing import find_paired_layout, pair_folders
+    from derain.eval.metrics import psnr_pt, ssim_pt
+
+    pairs = pair_folders(*find_paired_layout(folder))[:max_images]
+    was_training = model.training
+    model.eval()
+    psnrs, ssims = [], []
+    for rain_path, clean_path in pairs:
+        rain = torch.from_numpy(read_rgb(rain_path)).permute(2, 0, 1)[None].to(device)
+        clean = torch.from_numpy(read_rgb(clean_path)).permute(2, 0, 1)[None].to(device)
+        out = model(rain).background.float()
+        psnrs.append(float(psnr_pt(out, clean, quantize=True)[0]))
+        ssims.append(float(ssim_pt(out, clean, quantize=True)[0]))
+    model.train(was_training)
+    return {"psnr_y": float(np.mean(psnrs)), "ssim_y": float(np.mean(ssims)), "count": len(pairs)}
