@@ -1,1 +1,176 @@
-"""Model family (being written)."""
+"""``memory``: encoder-decoder with a rain-streak memory (Cho, Kim & Sohn, "Memory-guided Image
+De-raining Using Time-Lapse Data", seed paper 001).
+
+The encoder (Table I) brings the image to 1/8 scale; each 1/8-scale feature vector is a *query*.
+A memory of ``M`` L2-normalised items is *read* (softmax over items of the cosine similarity,
+eqs. 2-4) and the retrieved feature is concatenated with the query for the decoder, which
+predicts the rain layer ``R``; ``B = I - R``. During training the items are *updated* without
+gradient (softmax over query positions, ``item <- normalize(item + sum beta q)``, eqs. 5-6); in
+eval mode they are frozen. The items are a registered buffer, so they travel with the weights.
+
+Choices where the paper is vague (also in ``docs/methods/memory.md``):
+
+* Width: Table I's 64 channels everywhere (the text's ``C = 32`` conflicts); this gives
+  815,683 trainable parameters, the paper's "0.81 M". The 20 x 64 memory items are a buffer,
+  not parameters.
+* Each decoder level is ``3x3`` transposed conv (stride 2) + ReLU, then two ``3x3`` conv + ReLU
+  on ``{upsampled, skip}`` (Table I); the output conv has no activation.
+* The paper feeds ``[-1, 1]`` images; our contract is ``[0, 1]``. We map ``x -> 2x - 1`` inside,
+  so the network's output ``R'`` lives in ``[-1, 1]`` units and the rain layer in ``[0, 1]``
+  units is ``R = R' / 2``.
+* ``B = clamp(I - R, 0, 1)`` in training and inference (as in Cho et al. 2020): the output stays
+  a valid image, and the self-consistency loss ``|I - (B + R)|`` then penalises rain estimates
+  that push ``B`` out of range (without the clamp it would be identically zero).
+* The update uses the L2-normalised queries (as MNAD, the paper's ref. [59]) and one softmax over
+  all query positions of the whole batch, so one update per forward pass; raw queries would
+  overwrite the unit-norm items in a single step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from derain.layers import DoubleConv
+from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
+from derain.models.registry import ModelSpec, register_model
+
+__all__ = ["MemoryConfig", "MemoryDerainer", "RainMemory", "memory_read", "memory_update"]
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """Hyper-parameters of :class:`MemoryDerainer`.
+
+    Attributes:
+        channels: width of every conv (Table I: 64).
+        items: number of memory items ``M`` (paper: 20).
+        use_memory: False builds the plain encoder-decoder of the Table IV ablation (the decoder
+            then sees the query concatenated with zeros, so both variants have the same shape).
+    """
+
+    channels: int = 64
+    items: int = 20
+    use_memory: bool = True
+
+
+def memory_read(query: torch.Tensor, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Read the memory for every query position (eqs. 2-4).
+
+    Args:
+        query: ``(B, C, h, w)`` encoder features.
+        items: ``(M, C)`` memory items.
+
+    Returns:
+        ``(retrieved, weights)``: ``(B, C, h, w)`` weighted item average and the read weights
+        ``(B, M, h, w)`` (softmax over items of the cosine similarity).
+    """
+    sim = torch.einsum("bchw,mc->bmhw", F.normalize(query, dim=1), F.normalize(items, dim=1))
+    weights = sim.softmax(dim=1)
+    return torch.einsum("bmhw,mc->bchw", weights, items), weights
+
+
+@torch.no_grad()
+def memory_update(query: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+    """Return updated items (eqs. 5-6): ``normalize(p_m + sum_k beta_km q_k)``.
+
+    ``beta`` is the softmax over all query positions (of the whole batch) of the cosine
+    similarity; queries are L2-normalised before they are added (see the module docstring).
+
+    Args:
+        query: ``(B, C, h, w)`` encoder features.
+        items: ``(M, C)`` current items.
+
+    Returns:
+        ``(M, C)`` new unit-norm items; no gradient flows.
+    """
+    q = F.normalize(query, dim=1).permute(0, 2, 3, 1).reshape(-1, query.shape[1])  # (K, C)
+    beta = (F.normalize(items, dim=1) @ q.T).softmax(dim=1)  # (M, K), softmax over positions
+    return F.normalize(items + beta @ q, dim=1)
+
+
+class RainMemory(nn.Module):
+    """The memory: ``M`` unit vectors in a buffer, read always, updated in training mode only."""
+
+    def __init__(self, items: int, channels: int) -> None:
+        super().__init__()
+        self.register_buffer("items", F.normalize(torch.randn(items, channels), dim=1))
+
+    def forward(self, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Read with the current items, then (training only) update them in place for the next step."""
+        if not self.training:
+            return memory_read(query, self.items)
+        retrieved, weights = memory_read(query, self.items.clone())  # autograd keeps this snapshot
+        with torch.autocast(query.device.type, enabled=False):  # items accumulate: keep them float32
+            self.items.copy_(memory_update(query.detach().float(), self.items))
+        return retrieved, weights
+
+
+class _UpStage(nn.Module):
+    """Transposed conv x2 + ReLU, concat with the skip, two conv + ReLU."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.up = nn.Sequential(
+            nn.ConvTranspose2d(channels, channels, 3, stride=2, padding=1, output_padding=1), nn.ReLU()
+        )
+        self.convs = DoubleConv(2 * channels, channels)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        return self.convs(torch.cat([self.up(x), skip], dim=1))
+
+
+class MemoryDerainer(DerainModel):
+    """Table I encoder-decoder (three poolings) with the rain-streak memory at 1/8 scale.
+
+    ``extras`` of the output: ``query`` ``(B, C, h, w)`` (for the BSW loss) and ``read_weights``
+    ``(B, M, h, w)`` (for ``derain inspect``), both at the padded 1/8 scale.
+    """
+
+    size_divisor = 8
+
+    def __init__(self, config: MemoryConfig = MemoryConfig()) -> None:
+        super().__init__()
+        self.config = config
+        c = config.channels
+        self.encoders = nn.ModuleList([DoubleConv(3, c), DoubleConv(c, c), DoubleConv(c, c), DoubleConv(c, c)])
+        self.memory = RainMemory(config.items, c)
+        self.bottleneck = DoubleConv(2 * c, c)
+        self.decoders = nn.ModuleList(_UpStage(c) for _ in range(3))
+        self.head = nn.Conv2d(c, 3, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> ModelOutput:
+        """Derain ``x`` ``(B, 3, H, W)`` in [0, 1]; any ``H x W`` (padded to 8 internally)."""
+        padded, (h, w) = pad_to_multiple(x, self.size_divisor)
+        feat = padded * 2.0 - 1.0
+        skips = []
+        for i, enc in enumerate(self.encoders):
+            feat = enc(feat if i == 0 else F.max_pool2d(feat, 2))
+            skips.append(feat)
+        query = skips.pop()
+        extras: dict[str, torch.Tensor] = {"query": query}
+        if self.config.use_memory:
+            retrieved, extras["read_weights"] = self.memory(query)
+        else:
+            retrieved = torch.zeros_like(query)
+        feat = self.bottleneck(torch.cat([query, retrieved], dim=1))
+        for dec, skip in zip(self.decoders, reversed(skips), strict=True):
+            feat = dec(feat, skip)
+        rain = self.head(feat)[..., :h, :w] * 0.5
+        return ModelOutput(background=(x - rain).clamp(0.0, 1.0), rain=rain, extras=extras)
+
+
+register_model(
+    ModelSpec(
+        name="memory",
+        config_cls=MemoryConfig,
+        build=MemoryDerainer,
+        config=MemoryConfig(),
+        summary="encoder-decoder + rain-streak memory, trained on time-lapse pairs without ground truth",
+        paper="Cho, Kim & Sohn, Memory-guided Image De-raining Using Time-Lapse Data (seeds/001)",
+        weights="memory.safetensors",
+    )
+)

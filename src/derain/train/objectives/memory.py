@@ -1,1 +1,122 @@
-"""Objective module (being written)."""
+"""Objective ``memory``: Siamese training on two rainy frames of one scene (seed paper 001, eq. 14).
+
+``L = lambda_b L_b + lambda_s L_s + lambda_c L_c + lambda_w L_w`` with the shared time-lapse
+losses (:mod:`derain.losses.timelapse`) and the background selective whitening loss
+(:mod:`derain.losses.bsw`). Only ``batch["frames"]`` is read: no clean image is ever used.
+
+``lambda_c`` warms up: it decays linearly from ``lambda_c_start`` (0.1) to ``lambda_c`` (the paper's
+0.001) over the first ``lambda_c_decay`` (30 %) of training, the schedule of Cho et al. 2020's
+``gamma`` (:func:`derain.losses.timelapse.gamma_schedule`). The memory paper only says that
+``L_c`` "allows the network to produce good initial results during the early training phase";
+with a constant 0.001 our probes collapsed within 40 steps to a constant background (``L_b = 0``),
+see ``docs/methods/memory.md``. ``lambda_c_start: null`` keeps the constant weight.
+
+Ablation switches: a weight of 0 drops a term (Table V); ``siamese: false`` is Table IV's
+"encoder-decoder" training, an L1 loss against the time average of the item's frames (the
+paper's footnote 4 averages 30 frames; with two frames the average is a weak pseudo-target).
+The memory on/off switch is the model's ``use_memory``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from derain.errors import ConfigError
+from derain.losses.bsw import bsw_loss
+from derain.losses.timelapse import (
+    background_consistency_loss,
+    cross_frame_loss,
+    gamma_schedule,
+    recomposition_loss,
+)
+from derain.models.base import DerainModel
+from derain.train.objectives.base import OBJECTIVES, Objective
+
+__all__ = ["MemoryObjective"]
+
+
+@OBJECTIVES.register("memory")
+class MemoryObjective(Objective):
+    """Eq. 14 on ``{"frames": (B, T, 3, H, W)}``, ``T >= 2`` (the Siamese pair is frames 0 and 1).
+
+    Args:
+        lambda_b: background consistency ``|B_m - B_n|`` (paper: 1).
+        lambda_s: self-consistency ``|I - (B + R)|`` (paper: 0.1).
+        lambda_c: cross information ``|I_m - B_n|``, both directions averaged (paper: 0.001); the
+            weight reached after the warm-up.
+        lambda_c_start: weight of ``L_c`` at the start of training (None: constant ``lambda_c``).
+        lambda_c_decay: share of training over which it decays to ``lambda_c``.
+        lambda_w: background selective whitening on the queries (paper: blank; measured, see
+            ``docs/methods/memory.md``).
+        siamese: False trains one branch against the frames' time average (Table IV B_a/B_b).
+        bsw_low: ``l`` of the BSW loss (paper: 2).
+        bsw_groups: ``h`` of the BSW loss (paper: 4).
+    """
+
+    kind = "timelapse"
+
+    def __init__(
+        self,
+        lambda_b: float = 1.0,
+        lambda_s: float = 0.1,
+        lambda_c: float = 0.001,
+        lambda_w: float = 0.01,
+        lambda_c_start: float | None = 0.1,
+        lambda_c_decay: float = 0.3,
+        siamese: bool = True,
+        bsw_low: int = 2,
+        bsw_groups: int = 4,
+    ) -> None:
+        super().__init__()
+        if min(lambda_b, lambda_s, lambda_c, lambda_w, lambda_c_start or 0.0, lambda_c_decay) < 0:
+            raise ConfigError("objective.options: loss weights lambda_* must be >= 0")
+        self.weights = {"b": lambda_b, "s": lambda_s, "c": lambda_c, "w": lambda_w}
+        self.lambda_c_start, self.lambda_c_decay = lambda_c_start, lambda_c_decay
+        self.siamese = siamese
+        self.bsw_low, self.bsw_groups = bsw_low, bsw_groups
+
+    def forward(
+        self, model: DerainModel, batch: dict[str, torch.Tensor], progress: float
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Return ``(loss, terms)``; ``progress`` drives the ``lambda_c`` warm-up."""
+        frames = batch["frames"]
+        if frames.dim() != 5 or frames.shape[1] < 2:
+            raise ValueError(f"memory objective: frames must be (B, T>=2, 3, H, W), got {tuple(frames.shape)}")
+        if not self.siamese:
+            return self._single_branch(model, frames)
+        n = frames.shape[0]
+        inputs = torch.cat([frames[:, 0], frames[:, 1]])  # one forward: one memory update per step
+        out = model(inputs)
+        b_m, b_n = out.background[:n], out.background[n:]
+        terms: dict[str, torch.Tensor] = {}
+        if self.weights["b"]:
+            terms["b"] = background_consistency_loss(b_m, b_n)
+        if self.weights["s"]:
+            terms["s"] = recomposition_loss(inputs, out.background, out.rain)
+        if self.weights["c"]:
+            terms["c"] = 0.5 * (cross_frame_loss(frames[:, 0], b_n) + cross_frame_loss(frames[:, 1], b_m))
+        if self.weights["w"]:
+            query = out.extras["query"]
+            terms["w"] = bsw_loss(query[:n], query[n:], low=self.bsw_low, groups=self.bsw_groups)
+        return self._total(terms, self._weights(progress))
+
+    def _weights(self, progress: float) -> dict[str, float]:
+        """The loss weights at ``progress`` (only ``lambda_c`` changes, and only with a warm-up)."""
+        if self.lambda_c_start is None or not self.weights["c"]:
+            return self.weights
+        c = gamma_schedule(progress, self.lambda_c_start, self.weights["c"], self.lambda_c_decay)
+        return {**self.weights, "c": c}
+
+    def _single_branch(self, model: DerainModel, frames: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        """Table IV "encoder-decoder": L1 of frame 0's output against the frames' time average."""
+        out = model(frames[:, 0])
+        return self._total({"l1": F.l1_loss(out.background, frames.mean(dim=1))}, {"l1": 1.0})
+
+    @staticmethod
+    def _total(terms: dict[str, torch.Tensor], weights: dict[str, float]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Weighted sum of the terms, and their unweighted values for the log."""
+        if not terms:
+            raise ConfigError("objective.options: every loss weight is 0; nothing to train")
+        total = sum(weights[k] * v for k, v in terms.items())
+        return total, {f"L_{k}": float(v.detach()) for k, v in terms.items()}
