@@ -4,12 +4,9 @@
 losses (:mod:`derain.losses.timelapse`) and the background selective whitening loss
 (:mod:`derain.losses.bsw`). Only ``batch["frames"]`` is read: no clean image is ever used.
 
-``lambda_c`` warms up: it decays linearly from ``lambda_c_start`` (0.1) to ``lambda_c`` (the paper's
-0.001) over the first ``lambda_c_decay`` (30 %) of training, the schedule of Cho et al. 2020's
-``gamma`` (:func:`derain.losses.timelapse.gamma_schedule`). The memory paper only says that
-``L_c`` "allows the network to produce good initial results during the early training phase";
-with a constant 0.001 our probes collapsed within 40 steps to a constant background (``L_b = 0``),
-see ``docs/methods/memory.md``. ``lambda_c_start: null`` keeps the constant weight.
+Defaults are the paper's weights. ``configs/memory.yaml`` raises ``lambda_c`` to 1: with the
+paper's 0.001 (and with 0.1, or a 1 -> 0.001 warm-up) our short probes drifted to the trivial
+constant background (``L_b = 0``); see ``docs/methods/memory.md``.
 
 Ablation switches: a weight of 0 drops a term (Table V); ``siamese: false`` is Table IV's
 "encoder-decoder" training, an L1 loss against the time average of the item's frames (the
@@ -24,12 +21,7 @@ from torch.nn import functional as F
 
 from derain.errors import ConfigError
 from derain.losses.bsw import bsw_loss
-from derain.losses.timelapse import (
-    background_consistency_loss,
-    cross_frame_loss,
-    gamma_schedule,
-    recomposition_loss,
-)
+from derain.losses.timelapse import background_consistency_loss, cross_frame_loss, recomposition_loss
 from derain.models.base import DerainModel
 from derain.train.objectives.base import OBJECTIVES, Objective
 
@@ -43,10 +35,7 @@ class MemoryObjective(Objective):
     Args:
         lambda_b: background consistency ``|B_m - B_n|`` (paper: 1).
         lambda_s: self-consistency ``|I - (B + R)|`` (paper: 0.1).
-        lambda_c: cross information ``|I_m - B_n|``, both directions averaged (paper: 0.001); the
-            weight reached after the warm-up.
-        lambda_c_start: weight of ``L_c`` at the start of training (None: constant ``lambda_c``).
-        lambda_c_decay: share of training over which it decays to ``lambda_c``.
+        lambda_c: cross information ``|I_m - B_n|``, both directions averaged (paper: 0.001).
         lambda_w: background selective whitening on the queries (paper: blank; measured, see
             ``docs/methods/memory.md``).
         siamese: False trains one branch against the frames' time average (Table IV B_a/B_b).
@@ -62,24 +51,21 @@ class MemoryObjective(Objective):
         lambda_s: float = 0.1,
         lambda_c: float = 0.001,
         lambda_w: float = 0.01,
-        lambda_c_start: float | None = 0.1,
-        lambda_c_decay: float = 0.3,
         siamese: bool = True,
         bsw_low: int = 2,
         bsw_groups: int = 4,
     ) -> None:
         super().__init__()
-        if min(lambda_b, lambda_s, lambda_c, lambda_w, lambda_c_start or 0.0, lambda_c_decay) < 0:
+        if min(lambda_b, lambda_s, lambda_c, lambda_w) < 0:
             raise ConfigError("objective.options: loss weights lambda_* must be >= 0")
         self.weights = {"b": lambda_b, "s": lambda_s, "c": lambda_c, "w": lambda_w}
-        self.lambda_c_start, self.lambda_c_decay = lambda_c_start, lambda_c_decay
         self.siamese = siamese
         self.bsw_low, self.bsw_groups = bsw_low, bsw_groups
 
     def forward(
         self, model: DerainModel, batch: dict[str, torch.Tensor], progress: float
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """Return ``(loss, terms)``; ``progress`` drives the ``lambda_c`` warm-up."""
+        """Return ``(loss, terms)``; ``progress`` is unused (the weights are constant)."""
         frames = batch["frames"]
         if frames.dim() != 5 or frames.shape[1] < 2:
             raise ValueError(f"memory objective: frames must be (B, T>=2, 3, H, W), got {tuple(frames.shape)}")
@@ -99,14 +85,7 @@ class MemoryObjective(Objective):
         if self.weights["w"]:
             query = out.extras["query"]
             terms["w"] = bsw_loss(query[:n], query[n:], low=self.bsw_low, groups=self.bsw_groups)
-        return self._total(terms, self._weights(progress))
-
-    def _weights(self, progress: float) -> dict[str, float]:
-        """The loss weights at ``progress`` (only ``lambda_c`` changes, and only with a warm-up)."""
-        if self.lambda_c_start is None or not self.weights["c"]:
-            return self.weights
-        c = gamma_schedule(progress, self.lambda_c_start, self.weights["c"], self.lambda_c_decay)
-        return {**self.weights, "c": c}
+        return self._total(terms, self.weights)
 
     def _single_branch(self, model: DerainModel, frames: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Table IV "encoder-decoder": L1 of frame 0's output against the frames' time average."""

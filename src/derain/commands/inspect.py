@@ -1,0 +1,97 @@
+"""``derain inspect MODEL IMAGE -o DIR``: look inside a model on one image.
+
+For ``memory`` (the paper's Fig. 3) it writes, for every memory item, the item's read weight at
+each 1/8-scale position, upsampled to the image size and drawn as a heat map over the image
+(``item_NN.png``), plus the estimated rain layer (``rain.png``, ``clip(R, 0, 1)``) and the
+derained image (``background.png``). All item maps share one colour scale (the minimum to the
+maximum read weight over all items), so they can be compared with each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib import colormaps
+from torch.nn import functional as F
+
+from derain.api import load
+from derain.data.io import read_rgb, write_image
+from derain.errors import ModelError
+
+__all__ = ["add_parser", "heat_overlay", "run"]
+
+#: Share of the heat map in the overlay (the rest is the greyed image).
+_HEAT_ALPHA = 0.6
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``derain inspect``."""
+    parser = subparsers.add_parser(
+        "inspect",
+        help="write a model's internals on one image (memory: read weights per item)",
+        description="Write per-item memory read-weight heat maps, the rain layer and the result as PNGs.",
+    )
+    parser.add_argument("model", help="registered model name with a memory (e.g. memory)")
+    parser.add_argument("image", type=Path, help="input image")
+    parser.add_argument("-o", "--out", type=Path, required=True, metavar="DIR", help="output folder (created)")
+    parser.add_argument("--weights", type=Path, help=".safetensors file (default: the bundled weights)")
+    parser.add_argument(
+        "--max-side", type=int, default=1024, metavar="N", help="downscale larger images to this side first"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the model once on the image and write the PNGs; returns the exit code."""
+    derainer = load(args.weights if args.weights else args.model, device="cpu")
+    if derainer.name != args.model:
+        raise ModelError(f"{args.weights}: holds weights of {derainer.name!r}, not {args.model!r}")
+    rgb = _fit(read_rgb(args.image), args.max_side)
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        out = derainer.model(x)
+    weights = out.extras.get("read_weights")
+    if weights is None:
+        raise ModelError(f"{args.model}: model has no memory read weights to inspect (built with use_memory=false?)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    h, w = rgb.shape[:2]
+    maps = _upsample(weights, h, w, derainer.model.size_divisor)
+    lo, hi = float(maps.min()), float(maps.max())
+    for m, item_map in enumerate(maps):
+        write_image(args.out / f"item_{m:02d}.png", heat_overlay(rgb, (item_map - lo) / max(hi - lo, 1e-12)))
+    write_image(args.out / "rain.png", _to_numpy(out.rain).clip(0.0, 1.0))
+    write_image(args.out / "background.png", _to_numpy(out.background))
+    print(f"wrote {len(maps)} item maps, rain.png and background.png to {args.out} (read weights {lo:.4f}..{hi:.4f})")
+    return 0
+
+
+def heat_overlay(rgb: np.ndarray, heat: np.ndarray) -> np.ndarray:
+    """Blend a ``(H, W)`` map in [0, 1] (viridis) over a greyed ``(H, W, 3)`` image in [0, 1]."""
+    colour = colormaps["viridis"](np.clip(heat, 0.0, 1.0))[..., :3].astype(np.float32)
+    grey = rgb.mean(axis=2, keepdims=True)
+    return (_HEAT_ALPHA * colour + (1 - _HEAT_ALPHA) * grey).astype(np.float32)
+
+
+def _upsample(weights: torch.Tensor, h: int, w: int, divisor: int) -> np.ndarray:
+    """``(1, M, h', w')`` read weights of the padded input -> ``(M, H, W)`` over the image itself."""
+    th, tw = -(-h // divisor), -(-w // divisor)  # 1/8-scale cells that cover the unpadded image
+    cells = weights[..., :th, :tw]
+    full = F.interpolate(cells, size=(th * divisor, tw * divisor), mode="bilinear", align_corners=False)
+    return full[0, :, :h, :w].numpy()
+
+
+def _fit(rgb: np.ndarray, max_side: int) -> np.ndarray:
+    """Downscale so the longer side is at most ``max_side`` (the model runs untiled here)."""
+    scale = max_side / max(rgb.shape[:2])
+    if scale >= 1:
+        return rgb
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None]
+    size = (max(1, round(rgb.shape[0] * scale)), max(1, round(rgb.shape[1] * scale)))
+    return F.interpolate(x, size=size, mode="area")[0].permute(1, 2, 0).numpy()
+
+
+def _to_numpy(x: torch.Tensor) -> np.ndarray:
+    return x[0].permute(1, 2, 0).numpy().astype(np.float32)
