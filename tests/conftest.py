@@ -1,8 +1,11 @@
-"""Shared fixtures: paths to ../shared/data (skipped outside this workplace) and tiny images."""
+"""Shared fixtures: paths to ../shared/data (skipped outside this workplace), tiny images, tiny
+weights, and the real CLI in a subprocess."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +13,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("DERAIN_SHARED_DATA", REPO.parent / "shared" / "data"))
+#: Config of a small, fast baseline U-Net for weights files in tests.
+TINY = {"channels": (4, 8), "bottleneck_blocks": 1}
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +36,10 @@ def smooth_image(h: int, w: int, seed: int = 0) -> np.ndarray:
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     img = np.stack(
         [
-            0.5 + 0.4 * np.sin(xx / max(w, 1) * np.pi * r.uniform(1, 3) + c) * np.cos(yy / max(h, 1) * np.pi * r.uniform(1, 3))
+            0.5
+            + 0.4
+            * np.sin(xx / max(w, 1) * np.pi * r.uniform(1, 3) + c)
+            * np.cos(yy / max(h, 1) * np.pi * r.uniform(1, 3))
             for c in range(3)
         ],
         axis=-1,
@@ -42,3 +50,30 @@ def smooth_image(h: int, w: int, seed: int = 0) -> np.ndarray:
 @pytest.fixture
 def tiny_image() -> np.ndarray:
     return smooth_image(48, 64)
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised :data:`TINY` baseline saved as a ``.safetensors`` file, shared by the session."""
+    from derain.checkpoint import save_weights  # torch: imported only by the tests that ask for weights
+    from derain.models import build_model
+
+    path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
+    return save_weights(build_model("baseline", TINY), path, model_name="baseline", config=TINY)
+
+
+def cli_env() -> dict[str, str]:
+    """One thread per process: deterministic and polite to the shared CPUs."""
+    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def run_cli(*args: object, timeout: float = 300, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m derain ARGS...`` in a subprocess (arguments go through ``str``), output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "derain", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=cwd,
+        timeout=timeout,
+    )

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 import derain
-from conftest import smooth_image
+from conftest import TINY, smooth_image
 from derain import checkpoint
-from derain.checkpoint import read_manifest, save_weights
+from derain.checkpoint import read_manifest
 from derain.data.io import write_image
 from derain.errors import ModelError
-from derain.models import build_model
-
-TINY = {"channels": (4, 8), "bottleneck_blocks": 1}
 
 
 @pytest.fixture(scope="module")
-def derainer(tmp_path_factory):
+def derainer(tiny_weights):
     """A randomly initialised tiny baseline loaded from a user weights file (no bundled weights needed)."""
-    path = tmp_path_factory.mktemp("w") / "tiny.safetensors"
-    save_weights(build_model("baseline", TINY), path, model_name="baseline", config=TINY)
-    return derain.load(path, "cpu", tile=32, overlap=8)
+    return derain.load(tiny_weights, "cpu", tile=32, overlap=8)
 
 
 def test_loaded_from_file(derainer):
@@ -106,9 +103,9 @@ def test_unknown_model_name():
         derain.load("basline", "cpu")
 
 
-def test_bundled_weights_from_manifest(tmp_path, monkeypatch):
+def test_bundled_weights_from_manifest(tmp_path, monkeypatch, tiny_weights):
     monkeypatch.setattr(checkpoint, "MANIFEST", tmp_path / "manifest.json")
-    save_weights(build_model("baseline", TINY), tmp_path / "b.safetensors", model_name="baseline", config=TINY)
+    shutil.copy(tiny_weights, tmp_path / "b.safetensors")
     checkpoint.update_manifest("baseline", {"file": "b.safetensors", "model": "baseline", "config": TINY})
     assert derain.load("baseline", "cpu")(smooth_image(8, 8)).shape == (8, 8, 3)
 

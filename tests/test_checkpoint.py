@@ -7,6 +7,7 @@ import json
 import pytest
 import torch
 
+from conftest import TINY
 from derain.checkpoint import (
     apply_weights,
     build_from_file,
@@ -17,8 +18,6 @@ from derain.checkpoint import (
 )
 from derain.errors import ModelError
 from derain.models import build_model
-
-TINY = {"channels": (4, 8), "bottleneck_blocks": 1}
 
 
 def test_round_trip_keeps_name_config_and_tensors(tmp_path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,24 +10,9 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from derain.checkpoint import build_from_file, save_weights
+from conftest import run_cli
+from derain.checkpoint import build_from_file
 from derain.export import export_model
-from derain.models import build_model
-
-TINY = {"channels": [4, 8], "bottleneck_blocks": 1}
-
-
-def derain(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "derain", *map(str, args)], capture_output=True, text=True, timeout=300
-    )
-
-
-@pytest.fixture
-def tiny_weights(tmp_path: Path) -> Path:
-    return save_weights(
-        build_model("baseline", TINY), tmp_path / "tiny.safetensors", model_name="baseline", config=TINY
-    )
 
 
 def reference(weights: Path, x: torch.Tensor) -> np.ndarray:
@@ -40,7 +23,7 @@ def reference(weights: Path, x: torch.Tensor) -> np.ndarray:
 
 def test_onnx_matches_pytorch_at_other_sizes(tmp_path: Path, tiny_weights: Path) -> None:
     out = tmp_path / "m.onnx"
-    done = derain("export", "baseline", "--weights", tiny_weights, "-o", out, "--size", 32, 32)
+    done = run_cli("export", "baseline", "--weights", tiny_weights, "-o", out, "--size", 32, 32)
     assert done.returncode == 0, done.stderr
     assert "multiples of 2" in done.stdout
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
@@ -55,7 +38,7 @@ def test_onnx_matches_pytorch_at_other_sizes(tmp_path: Path, tiny_weights: Path)
 
 def test_torchscript_loads_and_matches(tmp_path: Path, tiny_weights: Path) -> None:
     out = tmp_path / "m.pt"
-    done = derain("export", "baseline", "--weights", tiny_weights, "-o", out, "--size", 32, 32)
+    done = run_cli("export", "baseline", "--weights", tiny_weights, "-o", out, "--size", 32, 32)
     assert done.returncode == 0, done.stderr
     scripted = torch.jit.load(str(out))
     x = torch.rand(1, 3, 40, 24, generator=torch.Generator().manual_seed(1))
@@ -83,6 +66,6 @@ def test_odd_size_exports_fixed(tmp_path: Path, tiny_weights: Path) -> None:
     ],
 )
 def test_export_user_errors_are_one_line(tmp_path: Path, tiny_weights: Path, args: list[str], message: str) -> None:
-    done = derain("export", *(a.format(w=tiny_weights) for a in args))
+    done = run_cli("export", *(a.format(w=tiny_weights) for a in args))
     assert done.returncode == 2 and message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from derain import checkpoint
+from derain import DEFAULT_MODEL, checkpoint
 from derain.checkpoint import build_from_file, read_manifest
 from derain.errors import ConfigError, ModelError
 from derain.inference import (
@@ -31,8 +31,6 @@ from derain.models import MODELS, DerainModel
 
 __all__ = ["DEFAULT_BATCH", "DEFAULT_MODEL", "Derainer", "bundled_weights", "list_models", "load"]
 
-#: The model ``derain run``, ``derain video`` and ``derain demo`` use when none is named.
-DEFAULT_MODEL = "baseline"
 #: Same-sized images run together in batches of at most this many.
 DEFAULT_BATCH = 8
 

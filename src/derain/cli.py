@@ -2,7 +2,9 @@
 
 Each subcommand lives in :mod:`derain.commands` as a module with ``add_parser(subparsers)``
 (which sets ``func``) and is listed explicitly in :data:`COMMANDS`. User mistakes raise
-:class:`~derain.errors.DerainError`; here they become one line on stderr and exit code 2.
+:class:`~derain.errors.DerainError`; here they become one line on stderr and exit code 2, as do
+argparse's usage errors. Command modules import torch and the models inside ``func``, so building
+the parser (``derain --help``) stays fast.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from derain import __version__
 from derain.errors import DerainError
@@ -20,8 +23,16 @@ __all__ = ["main"]
 COMMANDS = ("demo", "run", "video", "models", "score", "synth", "train", "bench", "export", "inspect")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line like every other error (subparsers inherit it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="derain", description="Remove rain from photos and videos.")
+    """The ``derain`` parser with every subcommand registered."""
+    parser = _Parser(prog="derain", description="Remove rain from photos and videos.")
     parser.add_argument("--version", action="version", version=f"derain {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
@@ -36,9 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run one subcommand; returns its exit code (2: a user error, 130: interrupted)."""
     try:
+        args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except DerainError as exc:
         print(f"derain: error: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ __all__ = [
     "ConfigError",
     "DatasetError",
     "DerainError",
+    "FileReadError",
     "ImageReadError",
     "ImageTooLargeError",
     "ModelError",
@@ -24,26 +25,25 @@ class DerainError(Exception):
     """Base class: a user mistake or bad input, reported without a traceback."""
 
 
-class ImageReadError(DerainError):
-    """An image is missing, empty, truncated or not an image."""
+class FileReadError(DerainError):
+    """An input file cannot be read; keeps the path and the problem apart for callers that report them."""
 
     def __init__(self, path: str | Path, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
         self.path = Path(path)
         self.problem = problem
+
+
+class ImageReadError(FileReadError):
+    """An image is missing, empty, truncated or not an image."""
 
 
 class ImageTooLargeError(ImageReadError):
     """An image has more pixels than the configured limit (decompression-bomb guard)."""
 
 
-class VideoReadError(DerainError):
+class VideoReadError(FileReadError):
     """A video file or frame folder cannot be decoded."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = Path(path)
-        self.problem = problem
 
 
 class WriteError(DerainError):

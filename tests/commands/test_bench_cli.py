@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import smooth_image
-from derain.checkpoint import save_weights
+from conftest import run_cli, smooth_image
 from derain.data.io import read_rgb, write_image
-from derain.models import build_model
-
-TINY = {"channels": [4, 8], "bottleneck_blocks": 1}
-
-
-def derain(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "derain", *map(str, args)], capture_output=True, text=True, timeout=300
-    )
-
-
-@pytest.fixture
-def tiny_weights(tmp_path: Path) -> Path:
-    return save_weights(
-        build_model("baseline", TINY), tmp_path / "tiny.safetensors", model_name="baseline", config=TINY
-    )
 
 
 def test_bench_writes_report_and_grids(tmp_path: Path, tiny_weights: Path) -> None:
@@ -38,7 +19,7 @@ def test_bench_writes_report_and_grids(tmp_path: Path, tiny_weights: Path) -> No
         write_image(tmp_path / "set1" / "rain" / f"{i}.png", np.clip(clean + 0.2, 0, 1))
     write_image(tmp_path / "real" / "photo.jpg", smooth_image(30, 50, seed=3))
     out = tmp_path / "report"
-    done = derain(
+    done = run_cli(
         "bench", "--weights", f"mine={tiny_weights}", "--sets", tmp_path / "set1", "--real", tmp_path / "real",
         "--out", out, "--device", "cpu", "--cost-size", "32", "--cost-runs", "1",
     )  # fmt: skip
@@ -62,9 +43,7 @@ def test_bench_writes_report_and_grids(tmp_path: Path, tiny_weights: Path) -> No
     ],
 )
 def test_bench_user_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "derain", "bench", *args], capture_output=True, text=True, cwd=tmp_path, timeout=120
-    )
+    done = run_cli("bench", *args, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.startswith("derain: error:") and message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -72,7 +51,7 @@ def test_bench_user_errors_are_one_line(tmp_path: Path, args: list[str], message
 
 @pytest.mark.shared
 def test_bench_on_shared_dev_set(shared_data: Path, tmp_path: Path, tiny_weights: Path) -> None:
-    done = derain(
+    done = run_cli(
         "bench", "--weights", f"mine={tiny_weights}", "--sets", shared_data / "bench" / "paired" / "rain12",
         "--out", tmp_path / "r", "--device", "cpu", "--max-images", "2", "--cost-size", "64", "--cost-runs", "1",
     )  # fmt: skip

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
+from conftest import run_cli
 from derain.api import DEFAULT_MODEL, bundled_weights
-from derain.checkpoint import save_weights
 from derain.data.io import read_image
-from derain.models import MODELS, build_model
+from derain.models import MODELS
 
-TINY = {"channels": (4, 8), "bottleneck_blocks": 1}
 PANEL = 500  # the bundled photo is 500x500
 
 
-def derain(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "derain", *map(str, args)], capture_output=True, text=True, timeout=120
-    )
-
-
 def test_models_lists_every_registered_model():
-    result = derain("models")
+    result = run_cli("models")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["model", "params", "weights"]
@@ -31,7 +21,7 @@ def test_models_lists_every_registered_model():
 
 
 def test_demo_writes_a_side_by_side_png(tmp_path):
-    result = derain("demo", "-o", tmp_path)
+    result = run_cli("demo", "-o", tmp_path)
     assert result.returncode == 0, result.stderr
     panels = 3 if bundled_weights(DEFAULT_MODEL) else 2
     assert read_image(tmp_path / "demo.png").rgb.shape[1] == panels * PANEL
@@ -39,11 +29,8 @@ def test_demo_writes_a_side_by_side_png(tmp_path):
     assert ("no bundled weights" in result.stdout) == (panels == 2)
 
 
-def test_demo_with_user_weights_shows_the_derained_panel(tmp_path):
-    weights = save_weights(
-        build_model("baseline", TINY), tmp_path / "w.safetensors", model_name="baseline", config=TINY
-    )
-    result = derain("demo", "-o", tmp_path / "out", "--weights", weights)
+def test_demo_with_user_weights_shows_the_derained_panel(tmp_path, tiny_weights):
+    result = run_cli("demo", "-o", tmp_path / "out", "--weights", tiny_weights)
     assert result.returncode == 0, result.stderr
     assert read_image(tmp_path / "out" / "demo.png").rgb.shape[1] == 3 * PANEL
     assert "derained (baseline): PSNR-Y" in result.stdout

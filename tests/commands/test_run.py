@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from conftest import smooth_image
-from derain.checkpoint import save_weights
+from conftest import run_cli, smooth_image
 from derain.data.io import read_image, write_image
-from derain.models import build_model
-
-TINY = {"channels": (4, 8), "bottleneck_blocks": 1}
-
-
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    path = tmp_path_factory.mktemp("w") / "tiny.safetensors"
-    return save_weights(build_model("baseline", TINY), path, model_name="baseline", config=TINY)
 
 
 @pytest.fixture
@@ -34,14 +21,9 @@ def photos(tmp_path):
     return folder
 
 
-def derain_run(*args):
-    cmd = [sys.executable, "-m", "derain", "run", *map(str, args), "--device", "cpu"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-
-
-def test_folder_with_a_corrupt_file(photos, weights, tmp_path):
+def test_folder_with_a_corrupt_file(photos, tiny_weights, tmp_path):
     out = tmp_path / "out"
-    result = derain_run(photos, "-o", out, "--weights", weights)
+    result = run_cli("run", photos, "-o", out, "--weights", tiny_weights, "--device", "cpu")
     assert result.returncode == 1, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "alpha.png", "b.jpg", "deep.png"]
     assert "broken.png" in result.stderr and "Traceback" not in result.stderr
@@ -52,21 +34,21 @@ def test_folder_with_a_corrupt_file(photos, weights, tmp_path):
     assert read_image(out / "b.jpg").rgb.shape == (21, 17, 3)
 
 
-def test_refuses_to_overwrite_inputs(photos, weights):
+def test_refuses_to_overwrite_inputs(photos, tiny_weights):
     before = (photos / "a.png").read_bytes()
-    result = derain_run(photos / "a.png", "-o", photos, "--weights", weights)
+    result = run_cli("run", photos / "a.png", "-o", photos, "--weights", tiny_weights, "--device", "cpu")
     assert result.returncode == 2
     assert "would overwrite the input" in result.stderr
     assert (photos / "a.png").read_bytes() == before
 
 
-def test_existing_outputs_need_overwrite(photos, weights, tmp_path):
+def test_existing_outputs_need_overwrite(photos, tiny_weights, tmp_path):
     out = tmp_path / "out"
     write_image(out / "a.png", np.zeros((4, 4, 3), np.float32))
     pattern = str(photos / "[ab].*")  # a glob: a.png and b.jpg
-    refused = derain_run(pattern, "-o", out, "--weights", weights)
+    refused = run_cli("run", pattern, "-o", out, "--weights", tiny_weights, "--device", "cpu")
     assert refused.returncode == 2 and "--overwrite" in refused.stderr
     assert read_image(out / "a.png").rgb.shape == (4, 4, 3)
-    done = derain_run(pattern, "-o", out, "--weights", weights, "--overwrite")
+    done = run_cli("run", pattern, "-o", out, "--weights", tiny_weights, "--device", "cpu", "--overwrite")
     assert done.returncode == 0, done.stderr
     assert read_image(out / "a.png").rgb.shape == (20, 30, 3) and (out / "b.jpg").is_file()

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import smooth_image
+from conftest import run_cli, smooth_image
 from derain.eval.metrics import PROTOCOL, score_images
-
-
-def derain(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "derain", *map(str, args)], capture_output=True, text=True, timeout=120
-    )
 
 
 def save(path: Path, img: np.ndarray) -> np.ndarray:
@@ -44,7 +36,7 @@ def dataset(tmp_path: Path, rng: np.random.Generator) -> dict[str, tuple[np.ndar
 
 
 def test_json_report(tmp_path: Path, dataset: dict) -> None:
-    result = derain("score", tmp_path / "rain", tmp_path / "clean", "--json", "--crop-border", "3")
+    result = run_cli("score", tmp_path / "rain", tmp_path / "clean", "--json", "--crop-border", "3")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["protocol"] == PROTOCOL and report["count"] == 2 and report["crop_border"] == 3
@@ -57,7 +49,7 @@ def test_json_report(tmp_path: Path, dataset: dict) -> None:
 
 
 def test_table_for_a_dataset_root(tmp_path: Path, dataset: dict) -> None:
-    result = derain("score", tmp_path)
+    result = run_cli("score", tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["image", "PSNR-Y", "SSIM-Y", "PSNR-RGB"]
@@ -72,16 +64,16 @@ def test_identical_images_give_inf_in_table_and_null_in_json(tmp_path: Path) -> 
     img = smooth_image(16, 16)
     save(tmp_path / "a" / "x.png", img)
     save(tmp_path / "b" / "x.png", img)
-    table = derain("score", tmp_path / "a", tmp_path / "b")
+    table = run_cli("score", tmp_path / "a", tmp_path / "b")
     assert table.stdout.splitlines()[1].split()[1:3] == ["inf", "1.0000"]
-    report = json.loads(derain("score", tmp_path / "a", tmp_path / "b", "--json").stdout)
+    report = json.loads(run_cli("score", tmp_path / "a", tmp_path / "b", "--json").stdout)
     assert report["mean"]["psnr_y"] is None and report["mean"]["ssim_y"] == pytest.approx(1.0)
 
 
 def test_size_mismatch_names_both_files(tmp_path: Path) -> None:
     save(tmp_path / "out" / "x.png", smooth_image(20, 30))
     save(tmp_path / "clean" / "x.png", smooth_image(21, 30))
-    result = derain("score", tmp_path / "out", tmp_path / "clean")
+    result = run_cli("score", tmp_path / "out", tmp_path / "clean")
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"derain: error: {tmp_path / 'out' / 'x.png'}: size 30x20 does not match {tmp_path / 'clean' / 'x.png'} (30x21)"
@@ -101,13 +93,13 @@ def test_user_errors_are_one_line(tmp_path: Path, args: list[str], message: str)
     save(tmp_path / "clean" / "1.png", smooth_image(24, 24, seed=5))
     if "--crop-border" not in args:
         save(tmp_path / "out" / "2.png", smooth_image(24, 24))
-    result = derain("score", *[tmp_path / a if not a.startswith("-") and not a.isdigit() else a for a in args])
+    result = run_cli("score", *[tmp_path / a if not a.startswith("-") and not a.isdigit() else a for a in args])
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr
 
 
 def test_negative_crop_border_is_rejected(tmp_path: Path) -> None:
-    result = derain("score", tmp_path, "--crop-border", "-1")
+    result = run_cli("score", tmp_path, "--crop-border", "-1")
     assert result.returncode == 2 and "must be >= 0" in result.stderr
 
 
@@ -118,7 +110,7 @@ def test_negative_crop_border_is_rejected(tmp_path: Path) -> None:
 )
 def test_identity_rows_reproduce_the_field(shared_data: Path, name: str, psnr_y: float, ssim_y: float) -> None:
     root = shared_data / "bench" / "paired" / name
-    result = derain("score", root / "rain", root / "clean", "--json")
+    result = run_cli("score", root / "rain", root / "clean", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["count"] == len(list((root / "rain").iterdir()))

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import smooth_image
+from conftest import run_cli, smooth_image
 from derain.data.io import read_rgb, write_image
-
-
-def _synth(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "derain", "synth", *map(str, args)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 def test_pairs_layout_and_byte_identical_rerun(clean_dir: Path, tmp_path: Path) -> None:
     args = ["pairs", "--clean", clean_dir, "--count", "3", "--preset", "heavy", "--seed", "4"]
-    runs = [_synth(*args, "--out", tmp_path / name, "--composition", "occlusion") for name in ("a", "b")]
+    runs = [run_cli("synth", *args, "--out", tmp_path / name, "--composition", "occlusion") for name in ("a", "b")]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
     names = ["0000_photo0.png", "0001_photo1.png", "0002_photo0.png"]
@@ -39,13 +32,15 @@ def test_pairs_layout_and_byte_identical_rerun(clean_dir: Path, tmp_path: Path) 
     assert a == b
     rain, clean = read_rgb(tmp_path / "a/rain/0002_photo0.png"), read_rgb(tmp_path / "a/clean/0002_photo0.png")
     assert rain.shape == clean.shape == (60, 80, 3) and (rain - clean).mean() > 0.02
-    other = _synth(*args[:-1], "5", "--out", tmp_path / "c", "--composition", "occlusion")
+    other = run_cli("synth", *args[:-1], "5", "--out", tmp_path / "c", "--composition", "occlusion")
     assert other.returncode == 0 and _files(tmp_path / "c")["rain/0000_photo0.png"] != a["rain/0000_photo0.png"]
 
 
 def test_timelapse_layout_keeps_clean_apart(clean_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "tl"
-    r = _synth("timelapse", "--clean", clean_dir, "--out", out, "--count", "2", "--frames", "3", "--jpeg", "90")
+    r = run_cli(
+        "synth", "timelapse", "--clean", clean_dir, "--out", out, "--count", "2", "--frames", "3", "--jpeg", "90"
+    )
     assert r.returncode == 0, r.stderr
     scene = out / "0001_photo1"
     assert sorted(p.name for p in (scene / "rain").iterdir()) == ["000.png", "001.png", "002.png"]
@@ -58,7 +53,7 @@ def test_timelapse_layout_keeps_clean_apart(clean_dir: Path, tmp_path: Path) -> 
 
 def test_video_layout_with_fps_and_ground_truth(clean_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "vid"
-    r = _synth("video", "--clean", clean_dir, "--out", out, "--count", "1", "--frames", "4", "--size", "50")
+    r = run_cli("synth", "video", "--clean", clean_dir, "--out", out, "--count", "1", "--frames", "4", "--size", "50")
     assert r.returncode == 0, r.stderr
     clip = out / "0000_photo0"
     for part in ("rain", "clean"):
@@ -69,7 +64,7 @@ def test_video_layout_with_fps_and_ground_truth(clean_dir: Path, tmp_path: Path)
 
 
 def test_unknown_preset_is_one_line_listing_presets(clean_dir: Path, tmp_path: Path) -> None:
-    r = _synth("pairs", "--clean", clean_dir, "--out", tmp_path / "o", "--preset", "drizzle")
+    r = run_cli("synth", "pairs", "--clean", clean_dir, "--out", tmp_path / "o", "--preset", "drizzle")
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "'drizzle'" in r.stderr and "rain100l-like" in r.stderr
     assert not (tmp_path / "o").exists()

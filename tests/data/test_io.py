@@ -106,6 +106,29 @@ def test_gray_png_loads_as_equal_channels(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back, loaded.rgb)
 
 
+@pytest.mark.parametrize(
+    ("name", "bit_depth", "with_alpha", "mode"),
+    [("g.png", 8, False, "L"), ("g.jpg", 8, False, "L"), ("g.png", 16, False, "I;16"), ("g.tif", 8, True, "LA")],
+)
+def test_grayscale_round_trip_stays_gray(
+    tmp_path: Path, name: str, bit_depth: int, with_alpha: bool, mode: str
+) -> None:
+    top = 2**bit_depth - 1
+    gray = np.random.default_rng(4).integers(0, top + 1, size=(7, 9)).astype(np.float32) / top
+    alpha = np.full((7, 9), 0.4, np.float32) if with_alpha else None
+    loaded = io.read_image(
+        io.write_image(tmp_path / name, np.repeat(gray[..., None], 3, axis=2), bit_depth=bit_depth, alpha=alpha)
+    )
+    assert loaded.mode in ("RGB", "RGBA") and not loaded.grayscale  # without the keyword: RGB, as before
+    tinted = loaded.rgb * np.array([1.02, 1.0, 0.97], np.float32)  # a model's output is rarely exactly gray
+    out = io.write_image(tmp_path / f"out_{name}", tinted, bit_depth=bit_depth, alpha=loaded.alpha, grayscale=True)
+    back = io.read_image(out)
+    assert Image.open(out).mode == mode and back.grayscale and back.bit_depth == bit_depth
+    assert (back.alpha is not None) == with_alpha
+    luma = tinted @ np.array([0.299, 0.587, 0.114], np.float32)
+    np.testing.assert_allclose(back.rgb[..., 1], luma, atol=0.02 if name.endswith(".jpg") else 0.5 / top + 1e-6)
+
+
 def test_rgba_png_alpha_preserved(tmp_path: Path, tiny_image: np.ndarray) -> None:
     alpha = np.linspace(0, 1, tiny_image.shape[0] * tiny_image.shape[1], dtype=np.float32).reshape(tiny_image.shape[:2])
     loaded = io.read_image(io.write_image(tmp_path / "a.png", tiny_image, alpha=alpha))

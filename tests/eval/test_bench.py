@@ -10,15 +10,12 @@ import pytest
 
 from conftest import smooth_image
 from derain.api import load
-from derain.checkpoint import read_manifest, save_weights
+from derain.checkpoint import read_manifest
 from derain.data.io import read_rgb, write_image
 from derain.errors import ConfigError, DatasetError
 from derain.eval.bench import IDENTITY, BenchModel, dev_scores, run_bench, update_dev_scores
 from derain.eval.metrics import PROTOCOL, score_images
 from derain.eval.report import make_grid, write_report
-from derain.models import build_model
-
-TINY = {"channels": [4, 8], "bottleneck_blocks": 1}
 
 #: report.json's required structure: key -> type (dicts nest). A missing key or wrong type fails.
 NUM = (int, float)
@@ -68,13 +65,6 @@ def check_schema(value: object, schema: object, where: str = "report") -> None:
             check_schema(item, schema[0], f"{where}[{i}]")
     else:
         assert isinstance(value, schema), f"{where}: {type(value).__name__} is not {schema}"
-
-
-@pytest.fixture
-def tiny_weights(tmp_path: Path) -> Path:
-    """A randomly initialised small baseline saved as a .safetensors file."""
-    model = build_model("baseline", TINY)
-    return save_weights(model, tmp_path / "tiny.safetensors", model_name="baseline", config=TINY)
 
 
 def make_paired_set(root: Path, n: int = 2) -> Path:

@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from trainkit import cli_env, save_yaml, tiny_config, write_pairs
+from trainkit import save_yaml, tiny_config, write_pairs
 
+from conftest import cli_env
 from derain.train.runlog import read_log
 
 _TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]

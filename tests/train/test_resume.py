@@ -8,8 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from trainkit import cli_env, run_cli, save_yaml, tiny_config, write_pairs
+from trainkit import save_yaml, tiny_config, write_pairs
 
+from conftest import cli_env, run_cli
 from derain.train.runlog import read_log
 
 STEPS = 60

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from trainkit import run_cli, save_yaml, tiny_config, write_pairs
+from trainkit import save_yaml, tiny_config, write_pairs
 
+from conftest import run_cli
 from derain.checkpoint import load_weights_file
 from derain.errors import ConfigError
 from derain.models import DerainModel

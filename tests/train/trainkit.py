@@ -1,10 +1,7 @@
-"""Helpers for tiny real runs: a paired folder of small PNGs, a small U-Net config, the CLI."""
+"""Helpers for tiny real runs: a paired folder of small PNGs and a small U-Net config."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +45,3 @@ def tiny_config(pairs_root: Path, run_dir: Path, **train: Any) -> dict[str, Any]
 def save_yaml(raw: dict[str, Any], path: Path) -> Path:
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path
-
-
-def cli_env() -> dict[str, str]:
-    """One thread per process: deterministic and polite to the shared CPUs."""
-    return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "derain", *args], capture_output=True, text=True, env=cli_env(), cwd=cwd, timeout=timeout
-    )

@@ -10,10 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from derain.commands._options import add_device_option, add_tile_option, positive_int
 from derain.errors import ConfigError
-from derain.eval.bench import bundled_models, load_models, run_bench, update_dev_scores
-from derain.eval.metrics import PROTOCOL
-from derain.eval.report import write_report
 
 __all__ = ["add_parser", "run"]
 
@@ -23,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="benchmark models: PSNR/SSIM on paired sets, params/GFLOPs/CPU ms, grids on real photos",
-        description=f"Benchmark models and write a report folder. Protocol: {PROTOCOL}.",
+        description="Benchmark models and write a report folder; the reports state the scoring protocol.",
     )
     parser.add_argument(
         "--models", default="", help="comma-separated registered names with bundled weights, or 'all' (default: none)"
@@ -38,11 +36,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sets", nargs="+", type=Path, default=[], metavar="DIR", help="paired sets (rain/ + clean/)")
     parser.add_argument("--real", nargs="+", type=Path, default=[], metavar="DIR", help="real rainy photos for grids")
     parser.add_argument("--out", type=Path, required=True, metavar="REPORT_DIR", help="report folder")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (cost is always CPU)")
-    parser.add_argument("--tile", type=int, default=None, help="tile side in pixels (0: no tiling)")
-    parser.add_argument("--max-images", type=_positive_int, default=None, metavar="N", help="first N images per set")
-    parser.add_argument("--cost-size", type=_positive_int, default=512, metavar="PX", help="side for GFLOPs/CPU ms")
-    parser.add_argument("--cost-runs", type=_positive_int, default=3, metavar="N", help="timed CPU runs (median)")
+    add_device_option(parser, note=" (cost is always measured on the CPU)")
+    add_tile_option(parser)
+    parser.add_argument("--max-images", type=positive_int, default=None, metavar="N", help="first N images per set")
+    parser.add_argument("--cost-size", type=positive_int, default=512, metavar="PX", help="side for GFLOPs/CPU ms")
+    parser.add_argument("--cost-runs", type=positive_int, default=3, metavar="N", help="timed CPU runs (median)")
     parser.add_argument(
         "--update-manifest", action="store_true", help="write bundled models' scores into the manifest's dev_scores"
     )
@@ -51,6 +49,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the models, run the benchmark, write the report; returns the exit code."""
+    from derain.eval.bench import bundled_models, load_models, run_bench, update_dev_scores
+    from derain.eval.report import write_report
+
     if not args.sets and not args.real:
         raise ConfigError("derain bench: nothing to do; pass --sets DIR... and/or --real DIR...")
     if args.update_manifest and args.max_images is not None:
@@ -88,10 +89,3 @@ def _parse_weights(items: list[str]) -> dict[str, Path]:
             raise ConfigError(f"--weights: label {label!r} given twice")
         parsed[label] = Path(file)
     return parsed
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value

@@ -12,10 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from derain.api import DEFAULT_MODEL, bundled_weights, load
-from derain.data.io import read_rgb, write_image
-from derain.data.synth import add_rain
-from derain.eval.metrics import psnr
+from derain.commands._options import add_model_options, load_from_args
 
 __all__ = ["PHOTO", "SEED", "add_parser", "run"]
 
@@ -34,14 +31,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Add rain (preset 'medium') to a bundled photo, derain it, write DIR/demo.png, print PSNR-Y.",
     )
     parser.add_argument("-o", "--output", type=Path, default=Path("derain-demo"), metavar="DIR", help="output folder")
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument("--model", default=DEFAULT_MODEL, help=f"registered model name (default: {DEFAULT_MODEL})")
-    which.add_argument("--weights", type=Path, metavar="FILE", help="a .safetensors file from training")
+    add_model_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Write ``demo.png`` and print the scores; returns 0."""
+    from derain.api import bundled_weights
+    from derain.data.io import read_rgb, write_image
+    from derain.data.synth import add_rain
+    from derain.eval.metrics import psnr
+
     clean = read_rgb(PHOTO)
     rainy = add_rain(clean, "medium", np.random.default_rng(SEED)).image
     panels = {"rainy input": rainy}
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.weights is None and bundled_weights(args.model) is None:
         print(f"note: {args.model!r} has no bundled weights yet; showing the rainy/clean pair only")
     else:
-        derainer = load(args.weights or args.model)
+        derainer = load_from_args(args)
         panels[f"derained ({derainer.name})"] = derained = derainer(rainy)
         print(f"derained ({derainer.name}): PSNR-Y {psnr(derained, clean):.2f} dB")
     panels["clean"] = clean

@@ -1,4 +1,4 @@
-"""``derain export NAME --format onnx|torchscript -o FILE``: a deployable model file.
+"""``derain export MODEL --format onnx|torchscript -o FILE``: a deployable model file.
 
 See :mod:`derain.export` for the graph's contract (``(1, 3, H, W)`` in [0, 1] -> background) and
 when H/W stay dynamic.
@@ -9,10 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from derain.api import bundled_weights
-from derain.checkpoint import build_from_file
-from derain.errors import ConfigError, ModelError
-from derain.export import FORMATS, export_model
+from derain.commands._options import LazyChoices, add_named_model_options, build_named_model
+from derain.errors import ConfigError
 
 __all__ = ["add_parser", "run"]
 
@@ -24,12 +22,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="export a model to ONNX or TorchScript",
         description="Export a model: input (1, 3, H, W) RGB in [0, 1], output the derained background.",
     )
-    parser.add_argument("name", help="registered model name")
-    parser.add_argument("--format", choices=sorted(FORMATS), help="default: from the output suffix (.onnx, .pt)")
-    parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="exported file")
+    add_named_model_options(parser)
     parser.add_argument(
-        "--weights", type=Path, metavar="FILE", help=".safetensors to export instead of bundled weights"
+        "--format",
+        choices=LazyChoices("derain.export", "FORMATS"),
+        metavar="FORMAT",
+        help="%(choices)s (default: from the output suffix, .onnx or .pt)",
     )
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="exported file")
     parser.add_argument(
         "--size",
         type=int,
@@ -43,22 +43,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the weights, export, print what was written; returns the exit code."""
-    fmt = args.format or _format_from_suffix(args.output)
-    path = args.weights if args.weights is not None else bundled_weights(args.name)
-    if path is None:
-        raise ModelError(f"{args.name}: no bundled weights yet; pass --weights FILE")
-    name, model = build_from_file(path)
-    if name != args.name:
-        raise ModelError(f"{path}: holds weights of {name!r}, not {args.name!r}")
-    result = export_model(model, args.output, format=fmt, size=tuple(args.size), model_name=name)
+    from derain.export import FORMATS, export_model
+
+    fmt = args.format or _format_from_suffix(args.output, FORMATS)
+    model = build_named_model(args)
+    result = export_model(model, args.output, format=fmt, size=tuple(args.size), model_name=args.model)
     h, w = result.size
     shape = f"H, W multiples of {result.size_divisor}" if result.dynamic else f"fixed {h}x{w}"
     print(f"{result.path}: {fmt}, input (1, 3, H, W) in [0, 1], {shape}")
     return 0
 
 
-def _format_from_suffix(path: Path) -> str:
-    for fmt, suffix in FORMATS.items():
+def _format_from_suffix(path: Path, formats: dict[str, str]) -> str:
+    for fmt, suffix in formats.items():
         if path.suffix.lower() == suffix:
             return fmt
-    raise ConfigError(f"{path}: cannot tell the format from the suffix; pass --format {' or '.join(FORMATS)}")
+    raise ConfigError(f"{path}: cannot tell the format from the suffix; pass --format {' or '.join(formats)}")

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import torch
-
-from derain.checkpoint import read_manifest
-from derain.models import MODELS, build_model
-
 __all__ = ["add_parser", "count_parameters", "run"]
 
 _HEADERS = ("model", "params", "weights", "dev scores (PSNR-Y / SSIM-Y)")
@@ -26,6 +21,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the table; returns 0."""
+    from derain.checkpoint import read_manifest
+    from derain.models import MODELS
+
     manifest = read_manifest()
     rows = [_row(name, manifest.get(name, {})) for name in MODELS.names()]
     widths = [max(len(row[i]) for row in [_HEADERS, *rows]) for i in range(len(_HEADERS))]
@@ -36,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
 
 def count_parameters(name: str) -> int:
     """Parameter count of registered model ``name``, built on the meta device (no memory, no init)."""
+    import torch
+
+    from derain.models import build_model
+
     with torch.device("meta"):
         model = build_model(name)
     return sum(p.numel() for p in model.parameters())

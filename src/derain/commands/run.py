@@ -1,8 +1,9 @@
-"""``derain run INPUT... -o OUT_DIR``: derain photos, keeping names, formats, bit depth and alpha.
+"""``derain run INPUT... -o OUT_DIR``: derain photos, keeping names, formats, bit depth, alpha and grayscale.
 
 Inputs are files, folders (their images) or glob patterns. Every output path is checked before any
 work starts: writing over an input is refused, and existing outputs need ``--overwrite``. A file
-that cannot be read is reported on one line and skipped; the exit code is then 1.
+that cannot be read (or is over ``--max-pixels``) is reported on one line and skipped; the exit
+code is then 1.
 """
 
 from __future__ import annotations
@@ -13,13 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from tqdm import tqdm
-
-from derain.api import DEFAULT_MODEL, Derainer, load
-from derain.data.io import IMAGE_SUFFIXES, list_images, read_image, write_image
+from derain.commands._options import add_model_options, load_from_args, positive_int
 from derain.errors import DerainError, ImageReadError, WriteError
 
-__all__ = ["add_model_options", "add_parser", "collect_inputs", "load_from_args", "plan_outputs", "run"]
+__all__ = ["add_parser", "collect_inputs", "plan_outputs", "run"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -27,31 +25,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
         help="derain photos (files, folders or globs)",
-        description="Derain images into OUT_DIR, keeping each file's name, format, bit depth and alpha.",
+        description="Derain images into OUT_DIR, keeping each file's name, format, bit depth, alpha and grayscale.",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image file, folder of images or glob pattern")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT_DIR", help="output folder")
     parser.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
+    parser.add_argument(
+        "--max-pixels",
+        type=positive_int,
+        metavar="N",
+        help="skip images with more than N pixels (default 120000000, a decompression-bomb guard)",
+    )
     add_model_options(parser)
     parser.set_defaults(func=run)
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--model``/``--weights``, ``--tile`` and ``--device``, shared by the commands that derain."""
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument("--model", default=DEFAULT_MODEL, help=f"registered model name (default: {DEFAULT_MODEL})")
-    which.add_argument("--weights", type=Path, metavar="FILE", help="a .safetensors file from training")
-    parser.add_argument("--tile", type=int, metavar="N", help="tile side in pixels (default 512; 0: whole image)")
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
-
-
-def load_from_args(args: argparse.Namespace) -> Derainer:
-    """The derainer the model options ask for."""
-    return load(args.weights or args.model, args.device, tile=args.tile)
-
-
 def run(args: argparse.Namespace) -> int:
     """Derain every input; returns 0, or 1 if any image failed."""
+    from tqdm import tqdm
+
+    from derain.data.io import DEFAULT_MAX_PIXELS, read_image, write_image
+
+    max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
     inputs, failures = collect_inputs(args.inputs)
     outputs = plan_outputs(inputs, args.output, overwrite=args.overwrite)
     for problem in failures:
@@ -61,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
     done = 0
     for src, dst in tqdm(list(zip(inputs, outputs, strict=True)), desc="derain", unit="img", file=sys.stderr):
         try:
-            image = read_image(src)
-            write_image(dst, derainer(image.rgb), bit_depth=image.bit_depth, alpha=image.alpha)
+            image = read_image(src, max_pixels=max_pixels)
+            rgb = derainer(image.rgb)
+            write_image(dst, rgb, bit_depth=image.bit_depth, alpha=image.alpha, grayscale=image.grayscale)
             done += 1
         except DerainError as exc:
             tqdm.write(f"derain: skipped {exc}", file=sys.stderr)
@@ -81,6 +77,8 @@ def collect_inputs(patterns: list[str]) -> tuple[list[Path], list[str]]:
     Raises:
         ImageReadError: no image at all was found.
     """
+    from derain.data.io import IMAGE_SUFFIXES, list_images
+
     found: dict[Path, None] = {}
     problems = []
     for pattern in patterns:
@@ -103,9 +101,11 @@ def plan_outputs(inputs: list[Path], out_dir: Path, *, overwrite: bool) -> list[
     """``out_dir / name`` for each input, checked before any work starts.
 
     Raises:
-        WriteError: an output would replace an input, two inputs share a name, or an output exists
-            and ``overwrite`` is False.
+        WriteError: ``out_dir`` is a file, an output would replace an input, two inputs share a name,
+            or an output exists and ``overwrite`` is False.
     """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise WriteError(f"{out_dir}: is a file, not a folder; -o takes the output folder")
     sources = {p.resolve(): p for p in inputs}
     outputs: dict[Path, Path] = {}
     for src in inputs:

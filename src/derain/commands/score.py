@@ -14,10 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from derain.data.io import read_rgb
-from derain.data.pairing import find_paired_layout, pair_folders
+from derain.commands._options import non_negative_int
 from derain.errors import DatasetError
-from derain.eval.metrics import METRIC_NAMES, PROTOCOL, SSIM_WINDOW, score_images
 
 __all__ = ["add_parser", "run"]
 
@@ -30,19 +28,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "score",
         help="PSNR/SSIM of derained images against clean references",
-        description=f"Score OUTPUTS against CLEAN, pairing files by name. Protocol: {PROTOCOL}.",
+        description="Score OUTPUTS against CLEAN, pairing files by name; the protocol is printed with the scores.",
     )
     parser.add_argument("outputs", type=Path, help="folder of derained images (or a dataset root with rain/ + clean/)")
     parser.add_argument("clean", type=Path, nargs="?", help="folder of clean references (omit for a dataset root)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of a table")
     parser.add_argument(
-        "--crop-border", type=_non_negative_int, default=0, metavar="N", help="ignore N pixels at each image border"
+        "--crop-border", type=non_negative_int, default=0, metavar="N", help="ignore N pixels at each image border"
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Score every pair and print a table (or JSON); returns the exit code."""
+    from derain.data.pairing import find_paired_layout, pair_folders
+    from derain.eval.metrics import METRIC_NAMES, PROTOCOL
+
     outputs, clean = (args.outputs, args.clean) if args.clean else find_paired_layout(args.outputs)
     rows = [_score_pair(a, b, args.crop_border) for a, b in pair_folders(outputs, clean)]
     mean = {name: float(np.mean([row[name] for row in rows])) for name in METRIC_NAMES}
@@ -64,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _score_pair(output: Path, clean: Path, crop_border: int) -> dict:
     """One table row: both paths and the metrics; size problems name both files."""
+    from derain.data.io import read_rgb
+    from derain.eval.metrics import SSIM_WINDOW, score_images
+
     pred, target = read_rgb(output), read_rgb(clean)
     if pred.shape != target.shape:
         raise DatasetError(f"{output}: size {_size(pred)} does not match {clean} ({_size(target)})")
@@ -77,6 +81,8 @@ def _score_pair(output: Path, clean: Path, crop_border: int) -> dict:
 
 def _table(rows: list[dict], mean: dict[str, float], crop_border: int) -> str:
     """Fixed-width per-image table, the mean over the images, and the protocol line."""
+    from derain.eval.metrics import METRIC_NAMES, PROTOCOL
+
     labels = [Path(row["output"]).name for row in rows] + [f"mean ({len(rows)} images)"]
     width = max(len(label) for label in [*labels, "image"])
     lines = [f"{'image':<{width}}" + "".join(f"  {_HEADERS[n]:>8}" for n in METRIC_NAMES)]
@@ -100,10 +106,3 @@ def _finite_or_null(value: object) -> object:
 
 def _size(img: np.ndarray) -> str:
     return f"{img.shape[1]}x{img.shape[0]}"
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value

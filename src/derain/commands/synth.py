@@ -17,41 +17,21 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 
-from derain.data.io import VideoWriter, list_images, read_rgb, write_image
-from derain.data.synth import (
-    COMPOSITIONS,
-    MOTIONS,
-    RainParams,
-    add_rain,
-    resolve_params,
-    synth_timelapse,
-    synth_video,
-)
+from derain.commands._options import LazyChoices, non_negative_int, positive_int
 from derain.errors import ConfigError, DatasetError, WriteError
+
+if TYPE_CHECKING:
+    from derain.data.synth import RainParams
 
 __all__ = ["add_parser", "run"]
 
 _SHEET_ROWS = 6
 _THUMB_HEIGHT = 128
 _DEFAULT_FRAMES = {"pairs": 1, "timelapse": 8, "video": 24}
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def _unit_float(text: str) -> float:
@@ -72,15 +52,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("kind", choices=("pairs", "timelapse", "video"), help="what to synthesise")
     parser.add_argument("--clean", type=Path, required=True, metavar="DIR", help="folder of clean photos")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    parser.add_argument("--count", type=_positive_int, default=10, metavar="N", help="pairs, scenes or clips")
+    parser.add_argument("--count", type=positive_int, default=10, metavar="N", help="pairs, scenes or clips")
     parser.add_argument("--preset", default="medium", metavar="NAME", help="rain preset (default: medium)")
-    parser.add_argument("--seed", type=_non_negative_int, default=0, metavar="S", help="random seed")
-    parser.add_argument("--frames", type=_positive_int, metavar="N", help="frames per scene/clip (8 / 24)")
-    parser.add_argument("--size", type=_positive_int, metavar="S", help="shrink photos to at most S px long side")
-    parser.add_argument("--composition", choices=COMPOSITIONS, default="additive", help="rain model")
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed")
+    parser.add_argument("--frames", type=positive_int, metavar="N", help="frames per scene/clip (8 / 24)")
+    parser.add_argument("--size", type=positive_int, metavar="S", help="shrink photos to at most S px long side")
+    parser.add_argument(
+        "--composition",
+        choices=LazyChoices("derain.data.synth", "COMPOSITIONS"),
+        default="additive",
+        metavar="NAME",
+        help="rain model: %(choices)s (default: %(default)s)",
+    )
     parser.add_argument("--haze", type=_unit_float, default=0.0, help="veiling haze strength (pairs only)")
     parser.add_argument("--streaks", type=Path, metavar="DIR", help="folder of streak textures to use instead")
-    parser.add_argument("--motion", choices=MOTIONS, default="pan", help="camera motion (video)")
+    parser.add_argument(
+        "--motion",
+        choices=LazyChoices("derain.data.synth", "MOTIONS"),
+        default="pan",
+        metavar="KIND",
+        help="camera motion (video): %(choices)s (default: %(default)s)",
+    )
     parser.add_argument("--fps", type=float, default=25.0, help="frame rate recorded for videos")
     parser.add_argument("--exposure-drift", type=float, default=0.0, help="per-frame log-gain std (timelapse)")
     parser.add_argument("--noise", type=float, default=0.0, help="sensor noise std (timelapse)")
@@ -90,6 +82,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write ``args.count`` items and a contact sheet; returns the exit code."""
+    from derain.data.io import read_rgb, write_image
+    from derain.data.synth import resolve_params
+
     _check_kind_options(args)
     params = resolve_params(args.preset)
     if args.streaks is not None:
@@ -120,6 +115,8 @@ def _check_kind_options(args: argparse.Namespace) -> None:
 
 def _clean_photos(clean: Path, out: Path) -> list[Path]:
     """The clean photos; refuses an output folder that is, or contains, the clean folder."""
+    from derain.data.io import list_images
+
     photos = list_images(clean)
     if not photos:
         raise DatasetError(f"{clean}: no images found")
@@ -130,6 +127,8 @@ def _clean_photos(clean: Path, out: Path) -> list[Path]:
 
 def _shrink(image: np.ndarray, size: int | None) -> np.ndarray:
     """Scale down (area filter) so the long side is at most ``size``; never enlarges."""
+    import cv2
+
     h, w = image.shape[:2]
     if size is None or max(h, w) <= size:
         return image
@@ -140,6 +139,9 @@ def _shrink(image: np.ndarray, size: int | None) -> np.ndarray:
 def _write_pair(
     args: argparse.Namespace, params: RainParams, background: np.ndarray, item: Path, rng: np.random.Generator
 ) -> list[np.ndarray]:
+    from derain.data.io import write_image
+    from derain.data.synth import add_rain
+
     comp = add_rain(background, params, rng, composition=args.composition, haze=args.haze)
     write_image(args.out / "rain" / f"{item.name}.png", comp.image)
     write_image(args.out / "clean" / f"{item.name}.png", comp.background)
@@ -149,6 +151,9 @@ def _write_pair(
 def _write_timelapse(
     args: argparse.Namespace, params: RainParams, background: np.ndarray, item: Path, rng: np.random.Generator
 ) -> list[np.ndarray]:
+    from derain.data.io import write_image
+    from derain.data.synth import synth_timelapse
+
     n = args.frames or _DEFAULT_FRAMES["timelapse"]
     frames = synth_timelapse(
         background,
@@ -170,6 +175,9 @@ def _write_timelapse(
 def _write_video(
     args: argparse.Namespace, params: RainParams, background: np.ndarray, item: Path, rng: np.random.Generator
 ) -> list[np.ndarray]:
+    from derain.data.io import VideoWriter
+    from derain.data.synth import synth_video
+
     n = args.frames or _DEFAULT_FRAMES["video"]
     frames = synth_video(background, n, rng, preset=params, motion=args.motion, composition=args.composition)
     with VideoWriter(item / "rain", args.fps) as rain, VideoWriter(item / "clean", args.fps) as clean:
@@ -179,11 +187,13 @@ def _write_video(
     return [frames[0].background, frames[0].image, frames[n // 2].image, frames[-1].image]
 
 
-_Writer = Callable[[argparse.Namespace, RainParams, np.ndarray, Path, np.random.Generator], list[np.ndarray]]
+_Writer = Callable[[argparse.Namespace, "RainParams", np.ndarray, Path, np.random.Generator], list[np.ndarray]]
 _WRITERS: dict[str, _Writer] = {"pairs": _write_pair, "timelapse": _write_timelapse, "video": _write_video}
 
 
 def _thumb(image: np.ndarray) -> np.ndarray:
+    import cv2
+
     h, w = image.shape[:2]
     width = max(1, round(w * _THUMB_HEIGHT / h))
     return cv2.resize(image, (width, _THUMB_HEIGHT), interpolation=cv2.INTER_AREA)

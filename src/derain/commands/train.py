@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from derain.train.config import load_config
-
 __all__ = ["add_parser", "run"]
 
 
@@ -39,6 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load and validate the config, train, print where the results are; returns the exit code."""
+    from derain.train.config import load_config
     from derain.train.trainer import train
 
     config = load_config(args.config, args.overrides)

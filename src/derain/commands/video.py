@@ -11,10 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from tqdm import tqdm
-
-from derain.commands.run import add_model_options, load_from_args
-from derain.data.io import VideoWriter, open_video
+from derain.commands._options import add_model_options, load_from_args
 from derain.errors import WriteError
 
 __all__ = ["add_parser", "run"]
@@ -36,6 +33,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Derain every frame in order; returns 0."""
+    from tqdm import tqdm
+
+    from derain.data.io import VideoWriter, open_video
+
     _check_output(args.input, args.output, overwrite=args.overwrite)
     info, frames = open_video(args.input)
     derainer = load_from_args(args)

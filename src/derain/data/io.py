@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from derain.errors import ImageReadError, ImageTooLargeError, VideoReadError, WriteError
+from derain.errors import FileReadError, ImageReadError, ImageTooLargeError, VideoReadError, WriteError
 
 __all__ = [
     "DEFAULT_FPS",
@@ -58,6 +58,9 @@ _PIL_FORMATS |= {".bmp": "BMP", ".webp": "WEBP"}
 _SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
 _ALPHA_SUFFIXES = frozenset({".png", ".tif", ".tiff", ".webp"})
 _GRAY16_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
+_GRAY_MODES = _GRAY16_MODES | {"1", "L", "LA", "La"}
+#: BT.601 luma weights, as Pillow's RGB -> L conversion uses them.
+_LUMA = np.array([0.299, 0.587, 0.114])
 _ORIENTATION_TAG = 0x0112
 
 # EXIF orientation -> array transform that shows the image upright (same mapping as PIL.ImageOps.exif_transpose).
@@ -89,6 +92,11 @@ class LoadedImage:
     alpha: np.ndarray | None
     mode: str
     path: Path | None
+
+    @property
+    def grayscale(self) -> bool:
+        """True when the file holds one gray channel (plus maybe alpha): pass it to :func:`write_image`."""
+        return self.mode in _GRAY_MODES
 
 
 @dataclass
@@ -148,7 +156,7 @@ def read_rgb(path: str | Path, **kw: int) -> np.ndarray:
     return read_image(path, **kw).rgb
 
 
-def _check_file(path: Path, error: type[ImageReadError] | type[VideoReadError]) -> None:
+def _check_file(path: Path, error: type[FileReadError]) -> None:
     """Turn the common file-system mistakes into one-line errors before any decoder sees them."""
     if not path.exists():
         raise error(path, "no such file")
@@ -210,12 +218,15 @@ def write_image(
     bit_depth: int = 8,
     alpha: np.ndarray | None = None,
     quality: int = 95,
+    grayscale: bool = False,
 ) -> Path:
     """Write an image atomically; the format comes from the suffix.
 
     16-bit output is written for PNG and TIFF only (other formats get 8 bits). Alpha is kept for
     PNG, TIFF and WebP; JPEG and BMP drop it (the colour is written as is, not composited), because
-    the derained colour under transparent pixels is still meaningful data.
+    the derained colour under transparent pixels is still meaningful data. ``grayscale`` writes one
+    luma channel, so a gray input comes back gray rather than as RGB with equal channels (WebP has
+    no gray mode and 16-bit gray with alpha no OpenCV encoder: those stay RGB(A)).
 
     Args:
         path: destination; its folder is created if missing.
@@ -223,6 +234,7 @@ def write_image(
         bit_depth: 8 or 16.
         alpha: optional float ``(H, W)`` in [0, 1].
         quality: JPEG/WebP quality (1-100).
+        grayscale: write BT.601 luma instead of RGB (e.g. when :attr:`LoadedImage.grayscale`).
 
     Returns:
         The written path.
@@ -237,23 +249,27 @@ def write_image(
         raise WriteError(f"{path}: unsupported image suffix {path.suffix!r} (use one of {sorted(IMAGE_SUFFIXES)})")
     if bit_depth not in (8, 16):
         raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth}")
-    pixels = _to_pixels(rgb, alpha if suffix in _ALPHA_SUFFIXES else None)
+    pixels = _to_pixels(rgb, alpha if suffix in _ALPHA_SUFFIXES else None, grayscale=grayscale)
     try:
         with atomic_path(path) as tmp:
             if bit_depth == 16 and suffix in _SIXTEEN_BIT_SUFFIXES:
-                _encode_colour16(tmp, pixels)
+                _encode16(tmp, pixels)
             else:
-                Image.fromarray(_quantize(pixels, np.uint8)).save(tmp, format=_PIL_FORMATS[suffix], quality=quality)
+                data = _quantize(pixels, np.uint8)
+                data = data[..., 0] if data.shape[2] == 1 else data  # (H, W) is Pillow's "L"
+                Image.fromarray(data).save(tmp, format=_PIL_FORMATS[suffix], quality=quality)
     except OSError as e:
         raise WriteError(f"{path}: cannot write image ({_one_line(e)})") from None
     return path
 
 
-def _to_pixels(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
-    """Validate and stack RGB(+alpha) into one float array in [0, 1]."""
+def _to_pixels(rgb: np.ndarray, alpha: np.ndarray | None, *, grayscale: bool = False) -> np.ndarray:
+    """Validate and stack RGB (or its luma) plus alpha into one float ``(H, W, C)`` array."""
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"rgb must have shape (H, W, 3), got {rgb.shape}")
+    if grayscale:
+        rgb = (rgb @ _LUMA)[..., None]
     if alpha is not None:
         alpha = np.asarray(alpha)
         if alpha.shape != rgb.shape[:2]:
@@ -269,10 +285,15 @@ def _quantize(pixels: np.ndarray, dtype: type[np.unsignedinteger]) -> np.ndarray
     return np.round(np.clip(pixels, 0.0, 1.0) * top).astype(dtype)
 
 
-def _encode_colour16(tmp: Path, pixels: np.ndarray) -> None:
-    """16-bit RGB(A) via OpenCV, which wants BGR(A) channel order."""
+def _encode16(tmp: Path, pixels: np.ndarray) -> None:
+    """16-bit gray, RGB or RGBA via OpenCV, which wants BGR(A) channel order."""
     data = _quantize(pixels, np.uint16)
-    data = cv2.cvtColor(data, cv2.COLOR_RGBA2BGRA if data.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    if data.shape[2] == 2:  # gray + alpha: OpenCV encodes 1, 3 or 4 channels only
+        data = data[..., [0, 0, 0, 1]]
+    if data.shape[2] == 1:
+        data = data[..., 0]
+    else:
+        data = cv2.cvtColor(data, cv2.COLOR_RGBA2BGRA if data.shape[2] == 4 else cv2.COLOR_RGB2BGR)
     ok, buf = cv2.imencode(tmp.suffix, data)
     if not ok:
         raise WriteError(f"{tmp}: OpenCV could not encode a 16-bit {tmp.suffix} image")

@@ -133,10 +133,14 @@ def run_bench(
 
     Raises:
         DatasetError: a set is not a paired folder, two sets share a name, or pair sizes differ.
+        ImageReadError: a ``real`` folder does not exist.
     """
     say = log or (lambda _msg: None)
     _check_unique("--sets", sets)
     _check_unique("--real", real)
+    # Every folder is checked before the cost runs, so a typo fails in seconds, not after them.
+    paired = {root: pair_folders(*find_paired_layout(root))[:max_images] for root in sets}
+    photos = {folder: _real_images(folder, max_images) for folder in real}
     first = models[0].derainer.engine
     report: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -161,12 +165,12 @@ def run_bench(
         cost = measure_cost(m.derainer.model, cost_size, runs=cost_runs)
         entry = {"label": m.label, "model": m.derainer.name, "weights": str(m.weights), "bundled": m.bundled}
         report["models"].append(entry | cost.as_dict())
-    for root in sets:
+    for root, pairs in paired.items():
         say(f"scoring {set_name(root)}")
-        report["sets"].append(_score_set(models, root, max_images))
-    for folder in real:
+        report["sets"].append(_score_set(models, root, pairs))
+    for folder, (photo_dir, files) in photos.items():
         say(f"grids for {set_name(folder)}")
-        report["real"].append(_real_grids(models, folder, out_dir, max_images))
+        report["real"].append(_real_grids(models, photo_dir, files, out_dir))
     return jsonable(report)
 
 
@@ -183,10 +187,8 @@ def _check_unique(option: str, folders: Sequence[Path]) -> None:
         raise DatasetError(f"{option}: several folders are named {', '.join(dupes)}; reports key sets by name")
 
 
-def _score_set(models: Sequence[BenchModel], root: Path, max_images: int | None) -> dict[str, Any]:
-    """Per-image and mean scores of the identity row and every model on one paired set."""
-    rain_dir, clean_dir = find_paired_layout(root)
-    pairs = pair_folders(rain_dir, clean_dir)[:max_images]
+def _score_set(models: Sequence[BenchModel], root: Path, pairs: list[tuple[Path, Path]]) -> dict[str, Any]:
+    """Per-image and mean scores of the identity row and every model on one paired set's ``(rain, clean)`` files."""
     images = []
     for rain_path, clean_path in pairs:
         rain, clean = read_rgb(rain_path), read_rgb(clean_path)
@@ -201,14 +203,24 @@ def _score_set(models: Sequence[BenchModel], root: Path, max_images: int | None)
     return {"name": set_name(root), "path": str(root), "count": len(images), "mean": mean, "images": images}
 
 
-def _real_grids(models: Sequence[BenchModel], folder: Path, out_dir: Path, max_images: int | None) -> dict[str, Any]:
-    """One PNG per photo: the input, then each model's output, side by side with labels."""
+def _real_images(folder: Path, max_images: int | None) -> tuple[Path, list[Path]]:
+    """The photo folder (``folder`` or its ``rain/``) and its first ``max_images`` photos.
+
+    Raises:
+        DatasetError: no photos there.
+        ImageReadError: ``folder`` does not exist.
+    """
     folder = Path(folder)
     if not list_images(folder) and (folder / "rain").is_dir():
         folder = folder / "rain"
     files = list_images(folder)[:max_images]
     if not files:
         raise DatasetError(f"{folder}: no images found")
+    return folder, files
+
+
+def _real_grids(models: Sequence[BenchModel], folder: Path, files: list[Path], out_dir: Path) -> dict[str, Any]:
+    """One PNG per photo in ``files`` (from ``folder``): the input, then each model's output, with labels."""
     name = set_name(folder)
     labels = ["input", *(m.label for m in models)]
     grids = []

@@ -32,5 +32,5 @@ class ResidualBlock(nn.Module):
             nn.Conv2d(channels, channels, kernel, padding=kernel // 2),
         )
 
-    def forward(self, x):  # noqa: D102
+    def forward(self, x):
         return x + self.body(x)

@@ -174,12 +174,20 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     except OSError as e:
         raise ConfigError(f"{path}: cannot read config ({e.strerror})") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({' '.join(str(e).split())})") from None
+        raise ConfigError(f"{path}: not valid YAML ({_yaml_problem(e)})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     for item in overrides:
         raw = apply_override(raw, item)
     return parse_config(raw)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """``line 2, column 1: <problem>``, not PyYAML's report that quotes the source around it."""
+    mark, problem = getattr(error, "problem_mark", None), getattr(error, "problem", None)
+    if mark is None or problem is None:
+        return " ".join(str(error).split())
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
 
 
 def apply_override(raw: dict[str, Any], item: str) -> dict[str, Any]:
