@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from conftest import run_cli
 from derain.checkpoint import save_weights
 from derain.data.io import read_rgb, write_image
 from derain.models import build_model
 
 SMALL = {"channels": 8, "items": 3}
-
-
-def _cli(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "derain", *map(str, args)], capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.fixture
@@ -36,7 +29,7 @@ def _weights(tmp_path: Path, name: str, config: dict) -> Path:
 
 def test_writes_one_heat_map_per_item_and_the_rain_layer(tmp_path: Path, image: Path) -> None:
     weights = _weights(tmp_path, "memory", SMALL)
-    result = _cli("inspect", "memory", image, "-o", tmp_path / "out", "--weights", weights)
+    result = run_cli("inspect", "memory", image, "-o", tmp_path / "out", "--weights", weights)
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == ["background.png", "item_00.png", "item_01.png", "item_02.png", "rain.png"]
@@ -47,12 +40,12 @@ def test_writes_one_heat_map_per_item_and_the_rain_layer(tmp_path: Path, image: 
 
 def test_model_without_memory_is_a_one_line_error(tmp_path: Path, image: Path) -> None:
     weights = _weights(tmp_path, "memory", {**SMALL, "use_memory": False})
-    result = _cli("inspect", "memory", image, "-o", tmp_path / "out", "--weights", weights)
+    result = run_cli("inspect", "memory", image, "-o", tmp_path / "out", "--weights", weights)
     assert result.returncode == 2
     assert result.stderr.startswith("derain: error: memory: model has no memory") and result.stderr.count("\n") == 1
 
 
 def test_weights_of_another_model_are_refused(tmp_path: Path, image: Path) -> None:
     weights = _weights(tmp_path, "baseline", {})
-    result = _cli("inspect", "memory", image, "-o", tmp_path / "out", "--weights", weights)
+    result = run_cli("inspect", "memory", image, "-o", tmp_path / "out", "--weights", weights)
     assert result.returncode == 2 and "holds weights of 'baseline'" in result.stderr

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
-from matplotlib import colormaps
-from torch.nn import functional as F
-
-from derain.api import load
-from derain.data.io import read_rgb, write_image
+from derain.commands._options import add_named_model_options, build_named_model
 from derain.errors import ModelError
+
+if TYPE_CHECKING:  # heavy modules are imported when the command runs, not when the parser is built
+    import numpy as np
+    import torch
 
 __all__ = ["add_parser", "heat_overlay", "run"]
 
@@ -34,10 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="write a model's internals on one image (memory: read weights per item)",
         description="Write per-item memory read-weight heat maps, the rain layer and the result as PNGs.",
     )
-    parser.add_argument("model", help="registered model name with a memory (e.g. memory)")
+    add_named_model_options(parser)
     parser.add_argument("image", type=Path, help="input image")
     parser.add_argument("-o", "--out", type=Path, required=True, metavar="DIR", help="output folder (created)")
-    parser.add_argument("--weights", type=Path, help=".safetensors file (default: the bundled weights)")
     parser.add_argument(
         "--max-side", type=int, default=1024, metavar="N", help="downscale larger images to this side first"
     )
@@ -46,19 +44,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the model once on the image and write the PNGs; returns the exit code."""
-    derainer = load(args.weights if args.weights else args.model, device="cpu")
-    if derainer.name != args.model:
-        raise ModelError(f"{args.weights}: holds weights of {derainer.name!r}, not {args.model!r}")
+    import torch
+
+    from derain.data.io import read_rgb, write_image
+
+    model = build_named_model(args).eval()
     rgb = _fit(read_rgb(args.image), args.max_side)
     x = torch.from_numpy(rgb).permute(2, 0, 1)[None]
-    with torch.no_grad():
-        out = derainer.model(x)
+    with torch.inference_mode():
+        out = model(x)
     weights = out.extras.get("read_weights")
     if weights is None:
         raise ModelError(f"{args.model}: model has no memory read weights to inspect (built with use_memory=false?)")
     args.out.mkdir(parents=True, exist_ok=True)
     h, w = rgb.shape[:2]
-    maps = _upsample(weights, h, w, derainer.model.size_divisor)
+    maps = _upsample(weights, h, w, model.size_divisor)
     lo, hi = float(maps.min()), float(maps.max())
     for m, item_map in enumerate(maps):
         write_image(args.out / f"item_{m:02d}.png", heat_overlay(rgb, (item_map - lo) / max(hi - lo, 1e-12)))
@@ -70,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
 
 def heat_overlay(rgb: np.ndarray, heat: np.ndarray) -> np.ndarray:
     """Blend a ``(H, W)`` map in [0, 1] (viridis) over a greyed ``(H, W, 3)`` image in [0, 1]."""
+    import numpy as np
+    from matplotlib import colormaps
+
     colour = colormaps["viridis"](np.clip(heat, 0.0, 1.0))[..., :3].astype(np.float32)
     grey = rgb.mean(axis=2, keepdims=True)
     return (_HEAT_ALPHA * colour + (1 - _HEAT_ALPHA) * grey).astype(np.float32)
@@ -77,6 +80,8 @@ def heat_overlay(rgb: np.ndarray, heat: np.ndarray) -> np.ndarray:
 
 def _upsample(weights: torch.Tensor, h: int, w: int, divisor: int) -> np.ndarray:
     """``(1, M, h', w')`` read weights of the padded input -> ``(M, H, W)`` over the image itself."""
+    from torch.nn import functional as F
+
     th, tw = -(-h // divisor), -(-w // divisor)  # 1/8-scale cells that cover the unpadded image
     cells = weights[..., :th, :tw]
     full = F.interpolate(cells, size=(th * divisor, tw * divisor), mode="bilinear", align_corners=False)
@@ -85,6 +90,9 @@ def _upsample(weights: torch.Tensor, h: int, w: int, divisor: int) -> np.ndarray
 
 def _fit(rgb: np.ndarray, max_side: int) -> np.ndarray:
     """Downscale so the longer side is at most ``max_side`` (the model runs untiled here)."""
+    import torch
+    from torch.nn import functional as F
+
     scale = max_side / max(rgb.shape[:2])
     if scale >= 1:
         return rgb
@@ -94,4 +102,4 @@ def _fit(rgb: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def _to_numpy(x: torch.Tensor) -> np.ndarray:
-    return x[0].permute(1, 2, 0).numpy().astype(np.float32)
+    return x[0].permute(1, 2, 0).numpy().astype("float32")
