@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint format clean
+.PHONY: setup demo test lint format clean val-data bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,6 +21,17 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --timeout 600
+
+# Held-out validation pairs for `derain train` (rendered from Kodak24, which every recipe excludes from training).
+VAL_DIR := runs/val/synth_kodak
+val-data: $(STAMP)
+	test -d $(VAL_DIR) || $(BIN)/derain synth pairs --clean ../shared/data/clean/Kodak24 --out $(VAL_DIR) \
+		--count 24 --preset medium --seed 1 --size 384
+
+# README's quality and speed tables (needs ../shared/data; minutes on a CPU).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/quality.py --update-manifest
+	$(BIN)/python benchmarks/speed.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks

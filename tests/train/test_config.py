@@ -69,3 +69,26 @@ def test_bundled_baseline_recipe_is_valid(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert (config.model.name, config.objective.name, config.data.kind) == ("baseline", "supervised", "synthetic_pairs")
     assert config.output.export is not None and config.output.export.name == "baseline"
     assert "Kodak24" in config.data.options["exclude"]
+
+
+def test_model_init_starts_from_given_weights(tmp_path: Path) -> None:
+    """``model.init`` loads a weights file (fine-tuning / camera adaptation); a wrong model is a ConfigError."""
+    import torch
+
+    from derain.checkpoint import save_weights
+    from derain.models import build_model
+    from derain.train.trainer import _initial_model
+
+    arch = {"channels": [4, 8], "bottleneck_blocks": 1}
+    torch.manual_seed(3)
+    source = build_model("baseline", arch)
+    weights = save_weights(source, tmp_path / "w.safetensors", model_name="baseline", config=arch)
+    raw = tiny_config(write_pairs(tmp_path / "pairs", 2), tmp_path / "run")
+    raw["model"]["init"] = str(weights)
+    model = _initial_model(parse_config(raw))
+    for name, value in source.state_dict().items():
+        assert torch.equal(model.state_dict()[name], value), name
+
+    raw["model"] = {"name": "memory", "config": {"channels": 8, "items": 3}, "init": str(weights)}
+    with pytest.raises(ConfigError, match="holds weights of 'baseline'"):
+        _initial_model(parse_config(raw))

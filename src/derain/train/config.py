@@ -62,10 +62,15 @@ def _non_negative(default: Any) -> Any:
 
 @dataclass(frozen=True)
 class ModelSection:
-    """``model``: a registered model name and overrides of its architecture config."""
+    """``model``: a registered model name, overrides of its architecture config, and its start.
+
+    ``init`` is where the weights start: null (random), ``bundled`` (the package's weights of
+    ``name`` -- fine-tuning, e.g. adapting to one camera's footage) or a ``.safetensors`` path.
+    """
 
     name: str
     config: dict[str, Any] = field(default_factory=dict)
+    init: str | None = None
 
 
 @dataclass(frozen=True)

@@ -239,7 +239,7 @@ class _Run:
             torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = not tc.deterministic
         _seed_everything(tc.seed)
-        self.model = build_model(config.model.name, config.model.config).to(env.device)
+        self.model = _initial_model(config).to(env.device)
         self.objective = OBJECTIVES.get(config.objective.name)(**config.objective.options).to(env.device)
         _seed_everything(tc.seed + env.rank)
         self.dataset = build_dataset(config.data.kind, **config.data.options)
@@ -419,6 +419,25 @@ class _Run:
         }
         update_manifest(export.name, entry, export.manifest or path.parent / "manifest.json")
         return path
+
+
+def _initial_model(config: TrainConfig) -> DerainModel:
+    """Build ``model.name``; with ``model.init``, start from bundled or given weights (strict)."""
+    model = build_model(config.model.name, config.model.config)
+    init = config.model.init
+    if init is None:
+        return model
+    from derain.api import bundled_weights
+    from derain.checkpoint import apply_weights, load_weights_file
+
+    path = bundled_weights(config.model.name) if init == "bundled" else Path(init)
+    if path is None:
+        raise ConfigError(f"model.init: {config.model.name!r} has no bundled weights")
+    name, _, state = load_weights_file(path)
+    if name != config.model.name:
+        raise ConfigError(f"model.init: {path} holds weights of {name!r}, not {config.model.name!r}")
+    apply_weights(model, state, path)
+    return model
 
 
 def _cpu_rng(state: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,86 @@
+"""Ablation of the `memory` method (paper 001, Tables IV-V): with/without the memory, with/without BSW.
+
+Trains each variant with the bundled recipe (`configs/memory.yaml`) for the same, short budget, then
+scores all of them with `derain bench` on held-out synthetic pairs (`runs/val/synth_kodak`, rendered
+from Kodak24, which training excludes) and on every development paired set. Equal budgets make the
+variants comparable with each other; they are shorter than the bundled run, so compare rows within
+this table only.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/memory_ablation.py --steps 300
+    -> runs/ablation/memory_<variant>/ (training runs), benchmarks/results/memory_ablation/report.{md,json}
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO.parent / "shared" / "data" / "bench" / "paired"
+VAL = REPO / "runs" / "val" / "synth_kodak"
+
+#: variant -> `--set` overrides on top of configs/memory.yaml.
+VARIANTS: dict[str, list[str]] = {
+    "memory_full": [],
+    "memory_no_bsw": ["objective.options.lambda_w=0"],
+    "encdec_no_memory_no_bsw": ["model.config.use_memory=false", "objective.options.lambda_w=0"],
+}
+
+
+def train(variant: str, overrides: list[str], steps: int, runs: Path) -> Path:
+    """Train one variant (resuming if its run folder exists); return its exported weights."""
+    run_dir = runs / variant
+    weights = run_dir / "memory.safetensors"
+    if weights.exists():
+        return weights
+    sets = [
+        f"train.steps={steps}",
+        f"train.warmup_steps={max(1, steps // 20)}",
+        f"val.every={steps}",
+        f"train.ckpt_every={steps}",
+        f"output.dir={run_dir}",
+        f"output.export.path={weights}",
+        *overrides,
+    ]
+    cmd = [sys.executable, "-m", "derain", "train", str(REPO / "configs" / "memory.yaml")]
+    for item in sets:
+        cmd += ["--set", item]
+    if run_dir.exists():
+        cmd.append("--resume")
+    print(" ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=REPO)
+    return weights
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300, help="training steps per variant")
+    parser.add_argument("--runs", type=Path, default=REPO / "runs" / "ablation")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "memory_ablation")
+    args = parser.parse_args()
+
+    weights = {name: train(name, overrides, args.steps, args.runs) for name, overrides in VARIANTS.items()}
+    sets = [VAL, *sorted(p for p in BENCH.iterdir() if p.is_dir())]
+    cmd = [
+        sys.executable,
+        "-m",
+        "derain",
+        "bench",
+        "--out",
+        str(args.out),
+        "--cost-runs",
+        "1",
+        "--sets",
+        *map(str, sets),
+    ]
+    for label, path in weights.items():
+        cmd += ["--weights", f"{label}={path}"]
+    print(" ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=REPO)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
