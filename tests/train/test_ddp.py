@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,17 +16,22 @@ from derain.train.runlog import read_log
 _TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
 
 
+def _torchrun(cfg: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*_TORCHRUN, "-m", "derain", "train", str(cfg)], capture_output=True, text=True, env=cli_env(), timeout=300
+    )
+
+
 def test_torchrun_two_gloo_processes(tmp_path: Path) -> None:
     pairs = write_pairs(tmp_path / "pairs", 8)
     run = tmp_path / "run"
     cfg = save_yaml(tiny_config(pairs, run, steps=4, ckpt_every=2), tmp_path / "c.yaml")
-    proc = subprocess.run(
-        [*_TORCHRUN, "-m", "derain", "train", str(cfg)],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=300,
-    )
+    proc = _torchrun(cfg)
+    if proc.returncode != 0 and "terminate called without an active exception" in proc.stderr:
+        # Seen once in ~10 runs, only with the 2 cores oversubscribed (training jobs + pytest-xdist): a gloo
+        # worker aborts in C++ with no Python error. Retried once from scratch; a second failure fails the test.
+        shutil.rmtree(run)
+        proc = _torchrun(cfg)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("exported ") == 1  # rank 0 only
     records = read_log(run / "log.jsonl")
