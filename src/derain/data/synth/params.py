@@ -109,13 +109,19 @@ def _php_presets() -> dict[str, RainParams]:
 
 #: Named presets. ``rain100l-like`` is calibrated on rain100l_subset11 (rain minus clean: mean
 #: about 0.03, 15-25 % of pixels brighter by > 0.05, 99th percentile 0.2-0.4); ``rain100h-like``
-#: mimics Rain100H's dense, bright streaks in several directions.
+#: mimics Rain100H's dense, bright streaks in several directions; ``broad`` draws the wide, blurry,
+#: translucent bands of Photoshop-style synthetic rain (rain minus clean: mean about 0.1, ~70 % of
+#: pixels brighter by > 0.05), the look of e.g. the SIRR validation pairs, which thin-streak presets
+#: do not cover.
 PRESETS: dict[str, RainParams] = {
     "light": RainParams(density=0.0012, length=16.0, width=0.5, angle_spread=3.0, intensity=0.45, layers=2),
     "medium": RainParams(density=0.0018, length=22.0, width=0.7, angle_spread=4.0, intensity=0.55, layers=3),
     "heavy": RainParams(density=0.0024, length=30.0, width=0.9, angle_spread=5.0, intensity=0.7, layers=4),
     "rain100l-like": RainParams(density=0.0035, length=26.0, width=0.6, angle_spread=2.0, intensity=0.28, layers=2),
     "rain100h-like": RainParams(density=0.003, length=34.0, width=1.0, angle_spread=12.0, intensity=0.75, layers=4),
+    "broad": RainParams(
+        density=0.0008, length=90.0, width=3.0, angle_spread=5.0, intensity=0.25, layers=3, threshold=0.02
+    ),
     **_php_presets(),
 }
 
