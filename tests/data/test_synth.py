@@ -200,3 +200,15 @@ def test_texture_streaks_from_rendered_layers(shared_data, rng: np.random.Genera
     np.testing.assert_allclose(comp.image, np.clip(bg + comp.streaks, 0, 1), atol=1e-6)
     again = add_rain(bg, params, np.random.default_rng(0))
     assert np.array_equal(again.image, comp.image)  # rng fixture is default_rng(0)
+
+
+def test_broad_preset_veils_most_of_the_image_unlike_thin_presets() -> None:
+    """``broad`` covers most pixels with faint wide bands; ``rain100l-like`` leaves most pixels untouched."""
+    background = np.full((160, 160, 3), 0.4, np.float32)
+
+    def covered(preset: str) -> float:
+        comp = add_rain(background, preset, np.random.default_rng(0), composition="screen")
+        return float(((comp.image - background).mean(axis=2) > 0.05).mean())
+
+    assert 0.4 < covered("broad") < 0.95
+    assert covered("rain100l-like") < 0.35
