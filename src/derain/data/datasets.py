@@ -131,9 +131,19 @@ class PairedFolderOptions(_CommonOptions):
 
 @dataclass(frozen=True, kw_only=True)
 class TimelapseFolderOptions(_CommonOptions):
-    """``root`` holds one sub-folder per scene (frames in it or in its ``rain/``)."""
+    """Either ``root``, holding one sub-folder per scene, or ``scenes``, a list of scene folders.
 
-    root: str
+    A scene folder holds the frames of one static camera, directly or in its ``rain/``.
+    """
+
+    root: str | None = None
+    scenes: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _require(self.root is None or self.scenes is None, "root", "give either root or scenes, not both")
+        _require(self.root is not None or self.scenes is not None, "root", "required (or scenes)")
+        _require(self.scenes is None or len(self.scenes) > 0, "scenes", "must list at least one folder")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -487,10 +497,14 @@ class TimelapseFolderDataset(_SeededDataset):
 
     def __init__(self, options: TimelapseFolderOptions) -> None:
         super().__init__(options)
-        root = _existing_dir(options.root, "time-lapse dataset")
-        self.scenes = [_scene_frames(folder) for folder in sorted(root.iterdir()) if _is_visible_dir(folder)]
-        if not self.scenes:
-            raise DatasetError(f"{root}: no scene sub-folders (expected one folder of frames per scene)")
+        if options.scenes is not None:
+            folders = [_existing_dir(folder, "time-lapse scene") for folder in options.scenes]
+        else:
+            root = _existing_dir(options.root, "time-lapse dataset")
+            folders = [folder for folder in sorted(root.iterdir()) if _is_visible_dir(folder)]
+            if not folders:
+                raise DatasetError(f"{root}: no scene sub-folders (expected one folder of frames per scene)")
+        self.scenes = [_scene_frames(folder) for folder in folders]
         self._anchors = [(scene, frame) for scene, frames in enumerate(self.scenes) for frame in range(len(frames))]
 
     def __len__(self) -> int:
