@@ -99,11 +99,12 @@ def markdown(report: dict) -> str:
         "|---|---|---|",
     ]
     lines += [f"| {name} | {s['psnr_y']:.2f} | {s['ssim_y']:.4f} |" for name, s in report["results"].items()]
+    lines += ["", "(written by `python benchmarks/timelapse_averaging.py`; JSON beside this file)"]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, run, print the table, write the JSON."""
+    """Parse arguments, run, print the table, write the JSON and the markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", help="a .safetensors file (default: the bundled `timelapse` weights)")
     parser.add_argument("--scenes", type=Path, default=DEFAULT_SCENES, help="folder of clean held-out photos")
@@ -111,14 +112,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crop", type=int, default=256)
     parser.add_argument("--preset", default="medium")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench" / "timelapse_averaging.json")
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "benchmarks" / "results" / "timelapse_averaging.json", help="JSON (+ .md)"
+    )
     args = parser.parse_args(argv)
     report = run(args)
-    print(markdown(report))
+    table = markdown(report)
+    print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(args.out) as tmp:
         tmp.write_text(json.dumps(_finite(report), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
+    with atomic_path(args.out.with_suffix(".md")) as tmp:
+        tmp.write_text(table + "\n", encoding="utf-8")
+    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     return 0
 
 

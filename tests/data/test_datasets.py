@@ -95,7 +95,9 @@ def test_bad_option_value_names_key(photo_pool: Path, options: dict, message: st
 
 
 def test_missing_required_option() -> None:
-    with pytest.raises(ConfigError, match=r"^timelapse_folder\.root: required option missing"):
+    with pytest.raises(ConfigError, match=r"^video_folder\.root: required option missing"):
+        build_dataset("video_folder", crop=8)
+    with pytest.raises(ConfigError, match=r"^timelapse_folder\.root: required \(or scenes\)"):
         build_dataset("timelapse_folder", crop=8)
 
 
