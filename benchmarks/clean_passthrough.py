@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def main() -> int:
         table[folder.name]["count"] = {"images": len(images)}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "clean_passthrough.json").write_text(json.dumps({"protocol": PROTOCOL, "sets": table}, indent=2) + "\n")
-    (args.out / "clean_passthrough.md").write_text(_markdown(table, [m.label for m in models]))
+    command = shlex.join(["python", "benchmarks/clean_passthrough.py", *sys.argv[1:]])
+    (args.out / "clean_passthrough.md").write_text(_markdown(table, [m.label for m in models], command))
     print(args.out / "clean_passthrough.md")
     return 0
 
@@ -59,13 +61,13 @@ def _mean(scores: list[dict[str, float]]) -> dict[str, float]:
     return {key: float(np.mean([s[key] for s in scores])) for key in scores[0]}
 
 
-def _markdown(table: dict[str, dict[str, dict[str, float]]], labels: list[str]) -> str:
+def _markdown(table: dict[str, dict[str, dict[str, float]]], labels: list[str], command: str) -> str:
     sets = list(table)
     head = "| model | " + " | ".join(f"{s} ({table[s]['count']['images']})" for s in sets) + " |"
     lines = [
         "Clean passthrough: each model derains the rain-free `clean/` images of the development paired sets;",
-        "PSNR-Y / SSIM-Y of the output against its own input (inf / 1 = untouched). "
-        "`python benchmarks/clean_passthrough.py`.",
+        "PSNR-Y / SSIM-Y of the output against its own input (inf / 1 = untouched).",
+        f"Command: `{command}` (labels other than registered names are `--weights` files).",
         "",
         head,
         "|---" * (len(sets) + 1) + "|",
