@@ -63,9 +63,11 @@ def markdown(result: dict) -> str:
         "# derain CPU speed",
         "",
         f"{env['cpu_model']}, {result['threads']} threads, torch {env['torch_version']}, "
-        f"derain {env['package_version']} (commit {(env['git_commit'] or 'unknown')[:12]}), {env['date']}.",
-        f"Median of {result['runs']} runs after one warm-up, float32, one image; tiled = {result['tile']} px tiles "
-        f"with {DEFAULT_OVERLAP} px overlap, untiled = whole image at once. Peak RSS is the whole process.",
+        f"derain {env['package_version']} (commit {(env['git_commit'] or 'unknown')[:12]}"
+        f"{'+dirty' if env.get('git_dirty') else ''}), {env['date']}.",
+        f"Median of {result['runs']} runs after one warm-up, float32, one image; tiled = tiles of at most "
+        f"{result['tile']} px (the fewest that cover the image, shared evenly) with {DEFAULT_OVERLAP} px overlap, "
+        "untiled = whole image at once. Peak RSS is the whole process.",
         "",
         "| model | size | tiling | CPU ms | peak RSS (MiB) |",
         "|---|---|---|---|---|",

@@ -10,7 +10,7 @@ import torch
 from conftest import smooth_image
 from derain.errors import ConfigError
 from derain.inference import Engine, RecurrentStep, derain_frames, image_step, pick_device, pick_dtype
-from derain.inference.engine import tile_starts
+from derain.inference.engine import tile_side, tile_starts
 from derain.models import DerainModel, ModelOutput, build_model
 
 CPU = torch.device("cpu")
@@ -25,6 +25,15 @@ def test_tile_starts_cover_with_overlap(size, tile, overlap):
     starts = tile_starts(size, tile, overlap)
     assert starts[0] == 0 and starts[-1] + tile == size
     assert all(b - a <= tile - overlap for a, b in itertools.pairwise(starts))
+
+
+@pytest.mark.parametrize(
+    ("size", "max_tile", "overlap", "side"),
+    [(1024, 512, 32, 363), (513, 512, 32, 273), (512, 512, 32, 512), (300, 512, 32, 300), (70, 50, 24, 49)],
+)
+def test_tile_side_shares_the_image_evenly_with_as_few_tiles(size, max_tile, overlap, side):
+    assert tile_side(size, max_tile, overlap) == side
+    assert len(tile_starts(size, side, overlap)) == len(tile_starts(size, max_tile, overlap))
 
 
 def test_tiled_equals_untiled_for_a_finite_receptive_field():

@@ -1,6 +1,8 @@
 """Run a model on images of any size with bounded memory.
 
-Images are cut into overlapping tiles (default 512 px, 32 px overlap); each tile is padded to the
+Images are cut into overlapping tiles (at most 512 px, 32 px overlap; the fewest tiles that cover
+the image, shrunk to share it evenly, so a 1024 px side takes three 363 px tiles rather than three
+512 px ones); each tile is padded to the
 model's ``size_divisor``, run on the device, and blended into a float32 output and a weight map on
 the CPU with a smooth window, so seams do not show. Memory is then the input and output images
 (about 3 x 4 bytes per pixel each) plus one tile's activations, whatever the image size: a
@@ -27,6 +29,7 @@ __all__ = [
     "image_step",
     "pick_device",
     "pick_dtype",
+    "tile_side",
     "tile_starts",
 ]
 
@@ -79,6 +82,19 @@ def pick_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.d
     if resolved != torch.float32 and device.type == "cpu":
         raise ConfigError(f"dtype {dtype!r}: half precision needs a GPU; use fp32 on the CPU")
     return resolved
+
+
+def tile_side(size: int, max_tile: int, overlap: int) -> int:
+    """The smallest tile side (at most ``max_tile``) that covers ``size`` with as few tiles as ``max_tile`` needs.
+
+    Why: full-size tiles waste work when the image is just over a multiple of the tile (1024 px in
+    512 px tiles needs three tiles either way, but 363 px ones do 2x less work than 512 px ones).
+    """
+    if size <= max_tile:
+        return size
+    count = math.ceil((size - overlap) / (max_tile - overlap))
+    even = math.ceil((size + (count - 1) * overlap) / count)
+    return min(max_tile, max(even, 2 * overlap + 1))  # blending needs 2 * overlap < tile
 
 
 def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
@@ -147,7 +163,7 @@ class Engine:
     def run(self, step: Step, x: torch.Tensor) -> torch.Tensor:
         """Derain a CPU float ``(B, 3, H, W)`` batch tile by tile; returns CPU float32 ``(B, 3, H, W)``."""
         b, c, h, w = x.shape
-        th, tw = (min(self.tile, h), min(self.tile, w)) if self.tile else (h, w)
+        th, tw = (tile_side(h, self.tile, self.overlap), tile_side(w, self.tile, self.overlap)) if self.tile else (h, w)
         ys, xs = tile_starts(h, th, self.overlap), tile_starts(w, tw, self.overlap)
         if len(ys) == len(xs) == 1:
             return self._tile(step, x, (0, 0))
