@@ -52,3 +52,23 @@ def test_existing_outputs_need_overwrite(photos, tiny_weights, tmp_path):
     done = run_cli("run", pattern, "-o", out, "--weights", tiny_weights, "--device", "cpu", "--overwrite")
     assert done.returncode == 0, done.stderr
     assert read_image(out / "a.png").rgb.shape == (20, 30, 3) and (out / "b.jpg").is_file()
+
+
+def test_recursive_mirrors_sub_folders_and_skips_its_own_outputs(tmp_path, tiny_weights):
+    """Frames of two clips share names; --recursive keeps them apart, and a rerun ignores out/ inside the tree."""
+    clips = tmp_path / "clips"
+    for clip, seed in (("cam1", 1), ("cam2", 2)):
+        write_image(clips / clip / "000.png", smooth_image(12, 16, seed=seed))
+    write_image(clips / ".cache" / "000.png", smooth_image(12, 16))  # hidden: never an input
+    flat = run_cli("run", clips / "cam1", clips / "cam2", "-o", tmp_path / "flat", "--weights", tiny_weights)
+    assert flat.returncode == 2 and "--recursive" in flat.stderr
+
+    out = clips / "derained"
+    args = ("run", clips, "-o", out, "--weights", tiny_weights, "--device", "cpu", "--recursive")
+    done = run_cli(*args)
+    assert done.returncode == 0, done.stderr
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.png")) == ["cam1/000.png", "cam2/000.png"]
+    again = run_cli(*args, "--overwrite")
+    assert again.returncode == 0, again.stderr
+    assert "2 image(s) derained" in again.stdout
+    assert not (out / "derained").exists()

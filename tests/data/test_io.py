@@ -385,3 +385,13 @@ def test_shared_bench_frame_folder(shared_data: Path) -> None:
     info, it = io.open_video(folder)
     first = next(it)
     assert first.shape == (info.height, info.width, 3) and info.frame_count and info.frame_count > 1
+
+
+def test_list_images_recursive_in_natural_order_without_hidden(tmp_path):
+    for rel in ["b/10.png", "b/2.png", "a/1.jpg", "top.png", ".hidden/x.png", "a/.y.png", "a/notes.txt"]:
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    names = [str(p.relative_to(tmp_path)) for p in io.list_images(tmp_path, recursive=True)]
+    assert names == ["a/1.jpg", "b/2.png", "b/10.png", "top.png"]
+    assert [p.name for p in io.list_images(tmp_path)] == ["top.png"]

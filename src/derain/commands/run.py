@@ -1,9 +1,10 @@
 """``derain run INPUT... -o OUT_DIR``: derain photos, keeping names, formats, bit depth, alpha and grayscale.
 
-Inputs are files, folders (their images) or glob patterns. Every output path is checked before any
-work starts: writing over an input is refused, and existing outputs need ``--overwrite``. A file
-that cannot be read (or is over ``--max-pixels``) is reported on one line and skipped; the exit
-code is then 1.
+Inputs are files, folders (their images; with ``--recursive`` also those of their sub-folders, whose
+layout the outputs then mirror) or glob patterns. Every output path is checked before any work
+starts: writing over an input is refused, and existing outputs need ``--overwrite``. A file that
+cannot be read (or is over ``--max-pixels``) is reported on one line and skipped; the exit code is
+then 1.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT_DIR", help="output folder")
     parser.add_argument("--overwrite", action="store_true", help="replace outputs that already exist")
     parser.add_argument(
+        "--recursive",
+        action="store_true",
+        help="also derain images in sub-folders of folder inputs; outputs mirror their relative paths",
+    )
+    parser.add_argument(
         "--max-pixels",
         type=positive_int,
         metavar="N",
@@ -47,14 +53,14 @@ def run(args: argparse.Namespace) -> int:
     from derain.data.io import DEFAULT_MAX_PIXELS, read_image, write_image
 
     max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
-    inputs, failures = collect_inputs(args.inputs)
+    inputs, failures = collect_inputs(args.inputs, recursive=args.recursive, exclude=args.output)
     outputs = plan_outputs(inputs, args.output, overwrite=args.overwrite)
     for problem in failures:
         print(f"derain: skipped {problem}", file=sys.stderr)
     derainer = load_from_args(args)
     start = time.perf_counter()
     done = 0
-    for src, dst in tqdm(list(zip(inputs, outputs, strict=True)), desc="derain", unit="img", file=sys.stderr):
+    for (src, _), dst in tqdm(list(zip(inputs, outputs, strict=True)), desc="derain", unit="img", file=sys.stderr):
         try:
             image = read_image(src, max_pixels=max_pixels)
             rgb = derainer(image.rgb)
@@ -68,8 +74,14 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def collect_inputs(patterns: list[str]) -> tuple[list[Path], list[str]]:
-    """Expand files, folders and globs into image paths (first occurrence kept).
+def collect_inputs(
+    patterns: list[str], *, recursive: bool = False, exclude: Path | None = None
+) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """Expand files, folders and globs into ``(image path, output name)`` pairs (first occurrence kept).
+
+    The output name is the file name, or with ``recursive`` the path relative to the folder input.
+    A recursive walk skips images under ``exclude`` (the output folder, when it lies inside the
+    walked folder), so a rerun never derains its own outputs.
 
     Returns:
         ``(images, problems)``: problems are one-line reports for inputs that name nothing.
@@ -79,26 +91,31 @@ def collect_inputs(patterns: list[str]) -> tuple[list[Path], list[str]]:
     """
     from derain.data.io import IMAGE_SUFFIXES, list_images
 
-    found: dict[Path, None] = {}
+    skip = exclude.resolve() if exclude is not None else None
+    found: dict[Path, Path] = {}
     problems = []
     for pattern in patterns:
         path = Path(pattern)
         if path.is_dir():
-            matches = list_images(path)
+            matches = [(p, p.relative_to(path)) for p in list_images(path, recursive=recursive)]
+            if recursive and skip is not None and skip != path.resolve():  # the output folder inside the tree
+                matches = [(p, name) for p, name in matches if not p.resolve().is_relative_to(skip)]
         elif path.is_file():
-            matches = [path]
+            matches = [(path, Path(path.name))]
         else:
-            matches = [Path(p) for p in sorted(glob.glob(pattern)) if Path(p).suffix.lower() in IMAGE_SUFFIXES]
+            files = [Path(p) for p in sorted(glob.glob(pattern)) if Path(p).suffix.lower() in IMAGE_SUFFIXES]
+            matches = [(p, Path(p.name)) for p in files]
         if not matches:
             problems.append(f"{pattern}: no such file, or no images match")
-        found.update(dict.fromkeys(matches))
+        for p, name in matches:
+            found.setdefault(p, name)
     if not found:
         raise ImageReadError(patterns[0], "no images found in the given inputs")
-    return list(found), problems
+    return list(found.items()), problems
 
 
-def plan_outputs(inputs: list[Path], out_dir: Path, *, overwrite: bool) -> list[Path]:
-    """``out_dir / name`` for each input, checked before any work starts.
+def plan_outputs(inputs: list[tuple[Path, Path]], out_dir: Path, *, overwrite: bool) -> list[Path]:
+    """``out_dir / name`` for each ``(input, name)``, checked before any work starts.
 
     Raises:
         WriteError: ``out_dir`` is a file, an output would replace an input, two inputs share a name,
@@ -106,16 +123,17 @@ def plan_outputs(inputs: list[Path], out_dir: Path, *, overwrite: bool) -> list[
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise WriteError(f"{out_dir}: is a file, not a folder; -o takes the output folder")
-    sources = {p.resolve(): p for p in inputs}
+    sources = {src.resolve(): src for src, _ in inputs}
     outputs: dict[Path, Path] = {}
-    for src in inputs:
-        dst = out_dir / src.name
+    for src, name in inputs:
+        dst = out_dir / name
         key = dst.resolve()
         if key in sources:
             raise WriteError(f"{dst}: would overwrite the input {sources[key]}; choose another output folder")
         if key in outputs:
-            raise WriteError(f"{dst}: both {outputs[key]} and {src} would be written here; run them separately")
+            hint = "run them separately or pass their parent folder with --recursive"
+            raise WriteError(f"{dst}: both {outputs[key]} and {src} would be written here; {hint}")
         if dst.exists() and not overwrite:
             raise WriteError(f"{dst}: already exists (pass --overwrite to replace it)")
         outputs[key] = src
-    return [out_dir / src.name for src in inputs]
+    return [out_dir / name for _, name in inputs]

@@ -323,8 +323,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def list_images(folder: str | Path) -> list[Path]:
+def list_images(folder: str | Path, *, recursive: bool = False) -> list[Path]:
     """Image files in ``folder`` in natural order (``2.png`` before ``10.png``); hidden files skipped.
+
+    With ``recursive``, sub-folders too (hidden ones skipped), ordered by relative path.
 
     Raises:
         ImageReadError: ``folder`` is not a directory.
@@ -332,12 +334,19 @@ def list_images(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise ImageReadError(folder, "no such folder")
-    files = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
-    return sorted((p for p in files if p.is_file()), key=_natural_key)
+    candidates = folder.rglob("*") if recursive else folder.iterdir()
+    files = [
+        p
+        for p in candidates
+        if p.suffix.lower() in IMAGE_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    ]
+    return sorted(
+        (p for p in files if p.is_file()), key=lambda p: [_natural_key(part) for part in p.relative_to(folder).parts]
+    )
 
 
-def _natural_key(path: Path) -> list[int | str]:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+def _natural_key(name: str) -> list[int | str]:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
 # --------------------------------------------------------------------------------------------- video
