@@ -62,19 +62,19 @@ def _render(args: argparse.Namespace, footage: Path) -> list[tuple[np.ndarray, l
     return held_out
 
 
+def _mean_scores(pairs: list[tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """Mean PSNR-Y / SSIM-Y of ``(output, background)`` pairs, outputs quantised like saved files."""
+    scores = [(psnr(out, clean, quantize=True), ssim(out, clean, quantize=True)) for out, clean in pairs]
+    return {"psnr_y": float(np.mean([s[0] for s in scores])), "ssim_y": float(np.mean([s[1] for s in scores]))}
+
+
 def _score(weights: str | Path, held_out: list[tuple[np.ndarray, list[np.ndarray]]]) -> dict[str, float]:
     derainer = derain.load(weights, device="cpu")
-    scores = [
-        (psnr(out, clean, quantize=True), ssim(out, clean, quantize=True))
-        for clean, frames in held_out
-        for out in (derainer(frame) for frame in frames)
-    ]
-    return {"psnr_y": float(np.mean([s[0] for s in scores])), "ssim_y": float(np.mean([s[1] for s in scores]))}
+    return _mean_scores([(derainer(frame), clean) for clean, frames in held_out for frame in frames])
 
 
 def _input_scores(held_out: list[tuple[np.ndarray, list[np.ndarray]]]) -> dict[str, float]:
-    scores = [(psnr(f, c, quantize=True), ssim(f, c, quantize=True)) for c, frames in held_out for f in frames]
-    return {"psnr_y": float(np.mean([s[0] for s in scores])), "ssim_y": float(np.mean([s[1] for s in scores]))}
+    return _mean_scores([(frame, clean) for clean, frames in held_out for frame in frames])
 
 
 def main() -> int:

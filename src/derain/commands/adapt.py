@@ -51,14 +51,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Collect the scenes, fine-tune, export; returns the exit code."""
-    from derain.errors import ConfigError
-    from derain.train.adapt import AdaptOptions, adapt_config, adaptable_recipe, collect_scenes
+    from derain.train.adapt import AdaptOptions, adapt_config, check_request, collect_scenes
     from derain.train.trainer import train
 
     output: Path = args.output
-    if output.suffix != ".safetensors":
-        raise ConfigError(f"{output}: the output must be a .safetensors file")
-    adaptable_recipe(args.model)  # fail before decoding any video
+    check_request(args.model, output)  # fail before decoding any video
     run_dir: Path = args.run_dir or output.with_name(output.stem + "_run")
     scenes = collect_scenes(args.footage, run_dir, args.frames_per_video)
     options = AdaptOptions(steps=args.steps, lr=args.lr, batch_size=args.batch_size, crop=args.crop, device=args.device)

@@ -64,6 +64,7 @@ __all__ = [
     "VideoFolderDataset",
     "VideoFolderOptions",
     "build_dataset",
+    "scene_frame_dir",
 ]
 
 #: Clean photo pool of the synthetic kinds, relative to the working directory (the repository root).
@@ -523,9 +524,14 @@ def _is_visible_dir(path: Path) -> bool:
     return path.is_dir() and not path.name.startswith(".")
 
 
+def scene_frame_dir(scene: Path) -> Path:
+    """Where a time-lapse scene keeps its rainy frames: its ``rain/`` sub-folder if any, else itself."""
+    return scene / "rain" if (scene / "rain").is_dir() else scene
+
+
 def _scene_frames(scene: Path) -> list[Path]:
     """Rainy frames of one scene; the clean reference image is left out on purpose."""
-    folder = scene / "rain" if (scene / "rain").is_dir() else scene
+    folder = scene_frame_dir(scene)
     frames = [path for path in list_images(folder) if path.stem.lower() != TIMELAPSE_CLEAN_STEM]
     if len(frames) < 2:
         raise DatasetError(f"{folder}: a time-lapse scene needs at least 2 rainy frames, found {len(frames)}")

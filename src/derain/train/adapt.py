@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from derain.data.datasets import scene_frame_dir
 from derain.data.io import list_images, open_video, write_image
 from derain.errors import ConfigError, DatasetError, ModelError
 from derain.train.config import DATA_ITEM_KINDS, TrainConfig, parse_config
 
-__all__ = ["AdaptOptions", "adapt_config", "adaptable_models", "adaptable_recipe", "collect_scenes"]
+__all__ = ["AdaptOptions", "adapt_config", "adaptable_models", "adaptable_recipe", "check_request", "collect_scenes"]
 
 #: Frames kept per video by default: enough rain variety, bounded disk use.
 DEFAULT_FRAMES_PER_VIDEO = 100
@@ -71,6 +72,18 @@ def adaptable_recipe(model: str) -> dict[str, Any]:
     return recipe
 
 
+def check_request(model: str, output: Path) -> dict[str, Any]:
+    """Validate what the user asked for before any footage is read; returns the model's recipe.
+
+    Raises:
+        ModelError: see :func:`adaptable_recipe`.
+        ConfigError: ``output`` is not a ``.safetensors`` path.
+    """
+    if output.suffix != ".safetensors":
+        raise ConfigError(f"{output}: the output must be a .safetensors file")
+    return adaptable_recipe(model)
+
+
 def collect_scenes(footage: list[Path], work_dir: Path, frames_per_video: int = DEFAULT_FRAMES_PER_VIDEO) -> list[Path]:
     """One folder of frames per static scene, from frame folders, folders of scenes and video files.
 
@@ -97,7 +110,7 @@ def collect_scenes(footage: list[Path], work_dir: Path, frames_per_video: int = 
 
 
 def _has_frames(folder: Path) -> bool:
-    return bool(list_images(folder / "rain" if (folder / "rain").is_dir() else folder))
+    return bool(list_images(scene_frame_dir(folder)))
 
 
 def _scene_folders(folder: Path) -> list[Path]:
@@ -147,12 +160,9 @@ def adapt_config(
         init: weights to start from (default: the bundled ones), e.g. an earlier adaptation.
 
     Raises:
-        ModelError: see :func:`adaptable_recipe`.
-        ConfigError: ``output`` is not a ``.safetensors`` path.
+        ModelError, ConfigError: see :func:`check_request`.
     """
-    recipe = adaptable_recipe(model)
-    if output.suffix != ".safetensors":
-        raise ConfigError(f"{output}: the output must be a .safetensors file")
+    recipe = check_request(model, output)
     crop = options.crop or recipe["data"]["options"].get("crop")
     train = {
         **recipe.get("train", {}),
