@@ -9,7 +9,15 @@ import torch
 
 from derain.checkpoint import build_from_file, save_weights
 from derain.models import build_model
-from derain.models.memory import MemoryConfig, MemoryDerainer, RainMemory, memory_read, memory_update
+from derain.models.memory import (
+    MemoryConfig,
+    MemoryDerainer,
+    RainMemory,
+    item_similarity,
+    memory_read,
+    memory_update,
+    read_entropy,
+)
 
 
 def _small(**kw: object) -> MemoryDerainer:
@@ -33,17 +41,58 @@ def test_read_is_softmax_over_items_of_cosine_similarity() -> None:
     assert retrieved.flatten().tolist() == pytest.approx([e / (e + 1), 1 / (e + 1)])
 
 
-def test_update_is_softmax_over_positions_then_normalise() -> None:
+def test_update_adds_only_the_queries_each_item_is_nearest_to() -> None:
     items = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    query = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]]).T.reshape(1, 2, 1, 3)  # q1 = q3 = item 0's direction
+    # q1 is nearest to item 0; q2 (cosines 0.6 / 0.8) and q3 are nearest to item 1
+    query = torch.tensor([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]).T.reshape(1, 2, 1, 3)
     new = memory_update(query, items)
-    e = math.e
-    # item 0: cosines (1, 0, 1) -> beta = (e, 1, e) / (2e + 1) over the three positions
-    expected0 = torch.tensor([1 + 2 * e / (2 * e + 1), 1 / (2 * e + 1)])
-    # item 1: cosines (0, 1, 0) -> beta = (1, e, 1) / (e + 2)
-    expected1 = torch.tensor([2 / (e + 2), 1 + e / (e + 2)])
-    assert torch.allclose(new[0], expected0 / expected0.norm())
+    # item 0 adds q1 only, with weight beta / max beta = 1: it stays (1, 0)
+    assert torch.allclose(new[0], torch.tensor([1.0, 0.0]))
+    # item 1: beta over positions is (1, e^0.8, e) / Z; q2 gets e^0.8 / e, q3 gets 1
+    w2 = math.exp(-0.2)
+    expected1 = torch.tensor([0.6 * w2, 1.0 + 0.8 * w2 + 1.0])
     assert torch.allclose(new[1], expected1 / expected1.norm())
+
+
+def _shared_update(query: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+    """The rule of eq. 6 as printed (every item adds the beta-weighted sum of ALL queries): issue #9's bug."""
+    q = torch.nn.functional.normalize(query, dim=1).permute(0, 2, 3, 1).reshape(-1, query.shape[1])
+    beta = (torch.nn.functional.normalize(items, dim=1) @ q.T).softmax(dim=1)
+    return torch.nn.functional.normalize(items + beta @ q, dim=1)
+
+
+def _clustered_queries(gen: torch.Generator, centres: torch.Tensor, per_cluster: int) -> torch.Tensor:
+    """``(1, C, 1, K)`` queries in tight clusters around ``centres`` ``(n, C)``."""
+    pts = centres.repeat_interleave(per_cluster, dim=0)
+    pts = pts + 0.1 * torch.randn(pts.shape, generator=gen)
+    return pts.T.reshape(1, centres.shape[1], 1, -1)
+
+
+@pytest.mark.parametrize(("rule", "collapses"), [(memory_update, False), (_shared_update, True)])
+def test_distinct_query_clusters_keep_items_distinct(rule, collapses: bool) -> None:
+    gen = torch.Generator().manual_seed(0)
+    centres = torch.nn.functional.normalize(torch.randn(4, 16, generator=gen), dim=1)
+    items = torch.nn.functional.normalize(torch.randn(8, 16, generator=gen), dim=1)
+    for _ in range(300):
+        items = rule(_clustered_queries(gen, centres, 64), items)
+    if collapses:
+        assert item_similarity(items) > 0.99
+    else:
+        assert item_similarity(items) < 0.9
+        # every cluster is some item's nearest neighbour: the memory covers the four query types
+        nearest = (centres @ items.T).argmax(dim=1)
+        assert len(set(nearest.tolist())) == 4
+
+
+def test_diversity_diagnostics() -> None:
+    same = torch.ones(5, 3)
+    assert item_similarity(same) == pytest.approx(1.0)
+    assert item_similarity(torch.eye(4)) == pytest.approx(0.0)
+    uniform = torch.full((2, 4, 3, 3), 0.25)
+    assert read_entropy(uniform) == pytest.approx(math.log(4))
+    peaked = torch.zeros(2, 4, 3, 3)
+    peaked[:, 1] = 1.0
+    assert read_entropy(peaked) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_items_update_in_training_and_freeze_in_eval() -> None:

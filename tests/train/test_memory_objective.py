@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import math
+import warnings
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from derain.errors import ConfigError
 from derain.models.memory import MemoryConfig, MemoryDerainer
 from derain.train.config import load_config
 from derain.train.objectives import OBJECTIVES
+from derain.train.objectives.memory import MemoryCollapseWarning
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,7 +33,8 @@ def frames() -> torch.Tensor:
 
 def test_all_four_terms_and_gradients_reach_every_parameter(model, frames) -> None:
     loss, terms = OBJECTIVES.get("memory")()(model, {"frames": frames}, 0.0)
-    assert set(terms) == {"L_b", "L_s", "L_c", "L_w"}
+    assert set(terms) == {"L_b", "L_s", "L_c", "L_w", "mem_cos", "read_entropy"}
+    assert 0.0 < terms["read_entropy"] <= math.log(4) + 1e-6
     loss.backward()
     assert [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0] == []
 
@@ -46,7 +50,7 @@ def test_clean_key_is_never_read(model, frames) -> None:
 
 def test_zero_weight_drops_a_term_and_all_zero_is_an_error(model, frames) -> None:
     _, terms = OBJECTIVES.get("memory")(lambda_w=0.0, lambda_c=0.0)(model, {"frames": frames}, 0.0)
-    assert set(terms) == {"L_b", "L_s"}
+    assert {k for k in terms if k.startswith("L_")} == {"L_b", "L_s"}
     with pytest.raises(ConfigError, match="every loss weight is 0"):
         OBJECTIVES.get("memory")(lambda_b=0, lambda_s=0, lambda_c=0, lambda_w=0)(model, {"frames": frames}, 0.0)
     with pytest.raises(ConfigError, match=">= 0"):
@@ -73,3 +77,21 @@ def test_recipe_parses_and_builds(tmp_path) -> None:
     objective = OBJECTIVES.get(config.objective.name)(**config.objective.options)
     assert objective.kind == "timelapse"
     assert config.output.export.name == "memory"
+
+
+def test_collapsed_items_are_logged_and_warned_once(model, frames) -> None:
+    objective = OBJECTIVES.get("memory")()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, healthy = objective(model, {"frames": frames}, 0.0)
+    assert healthy["mem_cos"] < 0.99
+    assert not [w for w in caught if issubclass(w.category, MemoryCollapseWarning)]
+    model.memory.items.copy_(torch.nn.functional.normalize(torch.ones(4, 8), dim=1))  # one vector, 4 times
+    model.eval()  # freeze the items (in training the fixed update would start to separate them)
+    with pytest.warns(MemoryCollapseWarning, match="collapsed"):
+        _, collapsed = objective(model, {"frames": frames}, 0.0)
+    assert collapsed["mem_cos"] > 0.99
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        objective(model, {"frames": frames}, 0.0)
+    assert not [w for w in caught if issubclass(w.category, MemoryCollapseWarning)]  # once per run

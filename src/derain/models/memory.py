@@ -5,8 +5,9 @@ The encoder (Table I) brings the image to 1/8 scale; each 1/8-scale feature vect
 A memory of ``M`` L2-normalised items is *read* (softmax over items of the cosine similarity,
 eqs. 2-4) and the retrieved feature is concatenated with the query for the decoder, which
 predicts the rain layer ``R``; ``B = I - R``. During training the items are *updated* without
-gradient (softmax over query positions, ``item <- normalize(item + sum beta q)``, eqs. 5-6); in
-eval mode they are frozen. The items are a registered buffer, so they travel with the weights.
+gradient (eqs. 5-6): each item moves towards the queries for which it is the nearest item, weighted
+by ``beta`` (softmax over query positions); in eval mode they are frozen. The items are a
+registered buffer, so they travel with the weights.
 
 Choices where the paper is vague (also in ``docs/methods/memory.md``):
 
@@ -21,9 +22,15 @@ Choices where the paper is vague (also in ``docs/methods/memory.md``):
 * ``B = clamp(I - R, 0, 1)`` in training and inference (as in Cho et al. 2020): the output stays
   a valid image, and the self-consistency loss ``|I - (B + R)|`` then penalises rain estimates
   that push ``B`` out of range (without the clamp it would be identically zero).
-* The update uses the L2-normalised queries (as MNAD, the paper's ref. [59]) and one softmax over
-  all query positions of the whole batch, so one update per forward pass; raw queries would
-  overwrite the unit-norm items in a single step.
+* The update follows MNAD (Park et al. 2020, the paper's ref. [59], whose memory module the paper
+  adopts): queries are L2-normalised; ``beta`` is one softmax over all query positions of the
+  whole batch (one update per forward pass); item ``m`` adds only the queries ``U_m`` whose
+  nearest item (highest read weight) is ``m`` -- the ``q^{k'}`` of eq. 6 --, each weighted by
+  ``beta_km / max_k beta_km`` (MNAD's rescaling, so the most similar query counts 1); an item
+  no query chose is left as it is. Eq. 6 as printed sums ``beta q`` over *all* queries; every
+  item then receives nearly the same vector (the mean query) and the items collapse to one
+  (issue #9: the bundled weights' 20 items were identical, all read weights 1/20). That rule is
+  kept in the tests only, to show the collapse.
 """
 
 from __future__ import annotations
@@ -38,7 +45,15 @@ from derain.layers import DoubleConv
 from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
 
-__all__ = ["MemoryConfig", "MemoryDerainer", "RainMemory", "memory_read", "memory_update"]
+__all__ = [
+    "MemoryConfig",
+    "MemoryDerainer",
+    "RainMemory",
+    "item_similarity",
+    "memory_read",
+    "memory_update",
+    "read_entropy",
+]
 
 
 @dataclass(frozen=True)
@@ -75,10 +90,11 @@ def memory_read(query: torch.Tensor, items: torch.Tensor) -> tuple[torch.Tensor,
 
 @torch.no_grad()
 def memory_update(query: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
-    """Return updated items (eqs. 5-6): ``normalize(p_m + sum_k beta_km q_k)``.
+    """Return updated items (eqs. 5-6 with MNAD's per-item query assignment).
 
-    ``beta`` is the softmax over all query positions (of the whole batch) of the cosine
-    similarity; queries are L2-normalised before they are added (see the module docstring).
+    ``p_m <- normalize(p_m + sum_{k in U_m} beta_km / max_k' beta_k'm * q_k)`` where ``U_m`` are the
+    query positions whose nearest item is ``m`` and ``beta`` is the softmax over all positions of
+    the cosine similarity (see the module docstring for why the assignment matters).
 
     Args:
         query: ``(B, C, h, w)`` encoder features.
@@ -88,8 +104,27 @@ def memory_update(query: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         ``(M, C)`` new unit-norm items; no gradient flows.
     """
     q = F.normalize(query, dim=1).permute(0, 2, 3, 1).reshape(-1, query.shape[1])  # (K, C)
-    beta = (F.normalize(items, dim=1) @ q.T).softmax(dim=1)  # (M, K), softmax over positions
-    return F.normalize(items + beta @ q, dim=1)
+    sim = F.normalize(items, dim=1) @ q.T  # (M, K)
+    beta = sim.softmax(dim=1)  # softmax over query positions
+    nearest = F.one_hot(sim.argmax(dim=0), num_classes=items.shape[0]).T.to(q.dtype)  # (M, K): U_m
+    weight = nearest * beta / beta.amax(dim=1, keepdim=True)
+    return F.normalize(items + weight @ q, dim=1)
+
+
+def item_similarity(items: torch.Tensor) -> float:
+    """Mean pairwise cosine similarity of the ``(M, C)`` items (1.0 = collapsed to one vector)."""
+    unit = F.normalize(items.detach().float(), dim=1)
+    m = unit.shape[0]
+    if m < 2:
+        return 1.0
+    gram = unit @ unit.T
+    return float((gram.sum() - gram.diagonal().sum()) / (m * (m - 1)))
+
+
+def read_entropy(weights: torch.Tensor) -> float:
+    """Mean entropy (nats) of ``(B, M, h, w)`` read weights; ``log M`` means every item is read equally."""
+    p = weights.detach().float().clamp_min(1e-12)
+    return float(-(p * p.log()).sum(dim=1).mean())
 
 
 class RainMemory(nn.Module):

@@ -12,9 +12,16 @@ Ablation switches: a weight of 0 drops a term (Table V); ``siamese: false`` is T
 "encoder-decoder" training, an L1 loss against the time average of the item's frames (the
 paper's footnote 4 averages 30 frames; with two frames the average is a weak pseudo-target).
 The memory on/off switch is the model's ``use_memory``.
+
+Collapse guard (issue #9): every step logs ``mem_cos``, the mean pairwise cosine similarity of the
+memory items, and ``read_entropy``, the mean entropy of the read weights (``log M`` = every item
+read equally). Items that collapse to one vector (``mem_cos`` above 0.99) turn the memory into a
+constant, so a warning names the step.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 from torch.nn import functional as F
@@ -23,9 +30,17 @@ from derain.errors import ConfigError
 from derain.losses.bsw import bsw_loss
 from derain.losses.timelapse import background_consistency_loss, cross_frame_loss, recomposition_loss
 from derain.models.base import DerainModel
+from derain.models.memory import item_similarity, read_entropy
 from derain.train.objectives.base import OBJECTIVES, Objective
 
-__all__ = ["MemoryObjective"]
+__all__ = ["COLLAPSE_COSINE", "MemoryCollapseWarning", "MemoryObjective"]
+
+#: Mean pairwise item cosine above which the memory is reported as collapsed.
+COLLAPSE_COSINE = 0.99
+
+
+class MemoryCollapseWarning(UserWarning):
+    """The memory items have (nearly) become one vector: the memory no longer distinguishes rain types."""
 
 
 @OBJECTIVES.register("memory")
@@ -61,6 +76,7 @@ class MemoryObjective(Objective):
         self.weights = {"b": lambda_b, "s": lambda_s, "c": lambda_c, "w": lambda_w}
         self.siamese = siamese
         self.bsw_low, self.bsw_groups = bsw_low, bsw_groups
+        self._warned = False
 
     def forward(
         self, model: DerainModel, batch: dict[str, torch.Tensor], progress: float
@@ -85,7 +101,23 @@ class MemoryObjective(Objective):
         if self.weights["w"]:
             query = out.extras["query"]
             terms["w"] = bsw_loss(query[:n], query[n:], low=self.bsw_low, groups=self.bsw_groups)
-        return self._total(terms, self.weights)
+        loss, logged = self._total(terms, self.weights)
+        return loss, {**logged, **self._memory_health(model, out.extras)}
+
+    def _memory_health(self, model: DerainModel, extras: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Item diversity and read entropy for the log; warns once when the items collapse."""
+        if "read_weights" not in extras:
+            return {}
+        cos = item_similarity(model.memory.items)
+        if cos > COLLAPSE_COSINE and not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"memory items collapsed: mean pairwise cosine {cos:.4f} > {COLLAPSE_COSINE} "
+                "(the memory reads one constant vector)",
+                MemoryCollapseWarning,
+                stacklevel=2,
+            )
+        return {"mem_cos": cos, "read_entropy": read_entropy(extras["read_weights"])}
 
     def _single_branch(self, model: DerainModel, frames: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Table IV "encoder-decoder": L1 of frame 0's output against the frames' time average."""
