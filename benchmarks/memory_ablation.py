@@ -6,13 +6,19 @@ from Kodak24, which training excludes) and on every development paired set. Equa
 variants comparable with each other; they are shorter than the bundled run, so compare rows within
 this table only.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/memory_ablation.py --steps 300
-    -> runs/ablation/memory_<variant>/ (training runs), benchmarks/results/memory_ablation/report.{md,json}
+Each variant is trained with every seed in ``--seeds`` (model init, data order and rain all
+follow the seed), so the table shows run-to-run noise beside the differences between variants:
+``summary.md`` gives, per set, the mean over seeds and the half-range (max - min) / 2.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/memory_ablation.py --steps 1200 --seeds 0 1
+    -> runs/ablation/<variant>_s<seed>/ (training runs),
+       benchmarks/results/memory_ablation/{report.md,report.json,summary.md}
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -29,9 +35,9 @@ VARIANTS: dict[str, list[str]] = {
 }
 
 
-def train(variant: str, overrides: list[str], steps: int, runs: Path) -> Path:
-    """Train one variant (resuming if its run folder exists); return its exported weights."""
-    run_dir = runs / variant
+def train(variant: str, overrides: list[str], steps: int, seed: int, runs: Path) -> Path:
+    """Train one variant with one seed (resuming if its run folder exists); return its exported weights."""
+    run_dir = runs / f"{variant}_s{seed}"
     weights = run_dir / "memory.safetensors"
     if weights.exists():
         return weights
@@ -42,6 +48,8 @@ def train(variant: str, overrides: list[str], steps: int, runs: Path) -> Path:
         f"train.ckpt_every={steps}",
         f"output.dir={run_dir}",
         f"output.export.path={weights}",
+        f"train.seed={seed}",
+        f"data.options.seed={seed}",
         *overrides,
     ]
     cmd = [sys.executable, "-m", "derain", "train", str(REPO / "configs" / "memory.yaml")]
@@ -57,11 +65,16 @@ def train(variant: str, overrides: list[str], steps: int, runs: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300, help="training steps per variant")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="one run per seed and variant")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "ablation")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "memory_ablation")
     args = parser.parse_args()
 
-    weights = {name: train(name, overrides, args.steps, args.runs) for name, overrides in VARIANTS.items()}
+    weights = {
+        f"{name}_s{seed}": train(name, overrides, args.steps, seed, args.runs)
+        for name, overrides in VARIANTS.items()
+        for seed in args.seeds
+    }
     sets = [VAL, *sorted(p for p in BENCH.iterdir() if p.is_dir())]
     cmd = [
         sys.executable,
@@ -79,7 +92,29 @@ def main() -> int:
         cmd += ["--weights", f"{label}={path}"]
     print(" ".join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=REPO)
+    summary = summarise(json.loads((args.out / "report.json").read_text()), args.seeds, args.steps)
+    (args.out / "summary.md").write_text(summary, encoding="utf-8")
+    print(summary)
     return 0
+
+
+def summarise(report: dict, seeds: list[int], steps: int) -> str:
+    """Markdown table: per set and variant, PSNR-Y mean over seeds +- half-range (run-to-run noise)."""
+    lines = [
+        f"# memory ablation: PSNR-Y, mean over seeds {seeds} +- half-range, {steps} steps each",
+        "",
+        "| variant | " + " | ".join(f"{s['name']} ({s['count']})" for s in report["sets"]) + " |",
+        "|---|" + "---|" * len(report["sets"]),
+    ]
+    identity = [f"{s['mean']['identity']['psnr_y']:.2f}" for s in report["sets"]]
+    lines.append("| identity | " + " | ".join(identity) + " |")
+    for name in VARIANTS:
+        cells = []
+        for s in report["sets"]:
+            values = [s["mean"][f"{name}_s{seed}"]["psnr_y"] for seed in seeds]
+            cells.append(f"{sum(values) / len(values):.2f} ± {(max(values) - min(values)) / 2:.2f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
