@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 import derain
-from derain.data.io import atomic_path, list_images, read_rgb, write_image
+from derain.atomic import atomic_path
+from derain.data.io import list_images, read_rgb, write_image
 from derain.data.synth import synth_timelapse
 from derain.eval.metrics import PROTOCOL, psnr, ssim
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from derain.api import list_models
-from derain.data.io import atomic_path
+from derain.atomic import atomic_path
 from derain.eval.bench import environment
 from derain.eval.report import jsonable
 from derain.inference import DEFAULT_OVERLAP, DEFAULT_TILE, Engine, make_step

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 import derain
-from derain.data.io import atomic_path, list_images, read_rgb
+from derain.atomic import atomic_path
+from derain.data.io import list_images, read_rgb
 from derain.data.synth import synth_timelapse
 from derain.eval.metrics import psnr, ssim
 

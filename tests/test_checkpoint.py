@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
 
-from conftest import TINY
+from conftest import TINY, cli_env
 from derain.checkpoint import (
     apply_weights,
     build_from_file,
@@ -93,3 +95,14 @@ def test_bad_manifest(tmp_path):
     path.write_text("[1, 2")
     with pytest.raises(ModelError, match=r"manifest\.json"):
         read_manifest(path)
+
+
+def test_checkpoint_and_atomic_writes_do_not_pull_in_media_or_api_layers():
+    """Weights and atomic writes must stay light: no PyAV/OpenCV, and no upward import of the API."""
+    code = (
+        "import sys, derain.checkpoint, derain.atomic, derain.train.runlog\n"
+        "print(' '.join(m for m in ('av', 'cv2', 'derain.api', 'derain.data.io') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

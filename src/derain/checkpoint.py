@@ -16,7 +16,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from derain.data.io import atomic_path
+from derain.atomic import atomic_path
 from derain.errors import ConfigError, ModelError
 from derain.models import DerainModel, build_model
 

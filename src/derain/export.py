@@ -28,7 +28,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from derain.data.io import atomic_path
+from derain.atomic import atomic_path
 from derain.errors import ConfigError, ModelError, WriteError
 from derain.models.base import DerainModel
 

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from conftest import smooth_image
+from derain.atomic import atomic_path
 from derain.data import io
 from derain.errors import ImageReadError, ImageTooLargeError, VideoReadError, WriteError
 
@@ -268,7 +269,7 @@ def test_atomic_write_keeps_old_file_on_failure(
 
 def test_atomic_path_temp_keeps_suffix_and_creates_folder(tmp_path: Path) -> None:
     target = tmp_path / "new" / "out.tiff"
-    with io.atomic_path(target) as tmp:
+    with atomic_path(target) as tmp:
         assert tmp.parent == target.parent and tmp.suffix == ".tiff" and tmp != target
         tmp.write_text("x")
         assert not target.exists()

@@ -11,12 +11,10 @@ crash or a failed encode never leaves a half-written file or destroys an older o
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -27,6 +25,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from derain.atomic import atomic_path
 from derain.errors import FileReadError, ImageReadError, ImageTooLargeError, VideoReadError, WriteError
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
     "LoadedImage",
     "VideoInfo",
     "VideoWriter",
-    "atomic_path",
     "list_images",
     "open_video",
     "read_image",
@@ -298,29 +296,6 @@ def _encode16(tmp: Path, pixels: np.ndarray) -> None:
     if not ok:
         raise WriteError(f"{tmp}: OpenCV could not encode a 16-bit {tmp.suffix} image")
     buf.tofile(tmp)
-
-
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temp path next to ``path`` (same suffix, so encoders pick the format); rename on success.
-
-    On any exception the temp file is removed and ``path`` is left as it was.
-
-    Raises:
-        WriteError: the destination folder cannot be created.
-    """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise WriteError(f"{path}: cannot create folder {path.parent} ({e.strerror})") from None
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def list_images(folder: str | Path, *, recursive: bool = False) -> list[Path]:

@@ -17,7 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from derain.data.io import atomic_path
+from derain.atomic import atomic_path
 from derain.eval.metrics import METRIC_NAMES
 
 __all__ = ["jsonable", "make_grid", "markdown", "to_html", "write_report"]

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from derain.data.io import atomic_path
+from derain.atomic import atomic_path
 
 __all__ = ["JsonlLog", "plot_curves", "read_log"]
 

@@ -36,7 +36,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from derain.data.io import atomic_path
+from derain.atomic import atomic_path
 from derain.errors import ConfigError, DerainError
 from derain.models import DerainModel, build_model
 from derain.train.config import TrainConfig, TrainSection, config_to_dict

@@ -1,0 +1,115 @@
+"""On-the-fly synthetic kinds: rain rendered over random windows of a clean photo pool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from derain.data.datasets.base import DATASETS, SeededDataset
+from derain.data.datasets.helpers import augment, existing_dir, find_images, to_float, to_tensor
+from derain.data.datasets.options import (
+    SyntheticOptions,
+    SyntheticPairsOptions,
+    SyntheticTimelapseOptions,
+    SyntheticVideoOptions,
+    require,
+)
+from derain.data.synth import add_rain, synth_timelapse, synth_video
+from derain.errors import DatasetError
+
+#: Background window of a synthetic video item, relative to its crop (room for the camera to move).
+VIDEO_MARGIN = 1.5
+
+
+class _SyntheticDataset(SeededDataset):
+    """Base of the on-the-fly kinds: a clean photo pool, a virtual epoch, cropped backgrounds."""
+
+    def __init__(self, options: SyntheticOptions) -> None:
+        super().__init__(options)
+        root = existing_dir(options.clean_dir, "clean photo")
+        self.photos = _photo_pool(root, options.exclude)
+
+    def __len__(self) -> int:
+        return self.options.length
+
+    def _background(self, rng: np.random.Generator, crop: int | None = None) -> tuple[np.ndarray, Path]:
+        """A random photo's random window (flipped maybe), as float32; cropped before any rain is drawn."""
+        path = self.photos[int(rng.integers(len(self.photos)))]
+        (window,) = augment([self._cache.get(path)], rng, crop or self.options.crop, self.options.flip)
+        return to_float(window), path
+
+    def _style(self, rng: np.random.Generator) -> dict[str, str]:
+        """This item's rain preset and composition, drawn from the configured lists."""
+        return {"preset": _choose(rng, self.options.preset), "composition": _choose(rng, self.options.composition)}
+
+
+def _choose(rng: np.random.Generator, names: tuple[str, ...]) -> str:
+    return names[int(rng.integers(len(names)))]
+
+
+def _photo_pool(root: Path, exclude: tuple[str, ...]) -> list[Path]:
+    """Images under ``root`` minus those inside an excluded sub-folder (a typo there must not leak data)."""
+    photos = find_images(root)
+    folders = {part for path in photos for part in path.relative_to(root).parts[:-1]}
+    for name in exclude:
+        require(name in folders, "exclude", f"no sub-folder named {name!r} under {root}")
+    kept = [path for path in photos if not set(path.relative_to(root).parts[:-1]) & set(exclude)]
+    if not kept:
+        raise DatasetError(f"{root}: no clean photos found (after excluding {list(exclude)})")
+    return kept
+
+
+@DATASETS.register("synthetic_pairs")
+class SyntheticPairsDataset(_SyntheticDataset):
+    """Rainy/clean pairs rendered on the fly from the clean photo pool (nothing is written)."""
+
+    Options = SyntheticPairsOptions
+
+    def _item(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor | str]:
+        background, path = self._background(rng)
+        style = self._style(rng)
+        rained = add_rain(background, style["preset"], rng, composition=style["composition"], haze=self.options.haze)
+        return {"rain": to_tensor(rained.image), "clean": to_tensor(rained.background), "name": path.name}
+
+
+@DATASETS.register("synthetic_timelapse")
+class SyntheticTimelapseDataset(_SyntheticDataset):
+    """Two different frames of a synthetic static-camera sequence; the clean background never leaves."""
+
+    Options = SyntheticTimelapseOptions
+
+    def _item(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        background, _ = self._background(rng)
+        opts = self.options
+        sequence = synth_timelapse(
+            background,
+            opts.frames,
+            rng,
+            **self._style(rng),
+            exposure_drift=opts.exposure_drift,
+            noise_sigma=opts.noise_sigma,
+            jpeg_quality=opts.jpeg_quality,
+        )
+        first, second = rng.choice(opts.frames, size=2, replace=False)
+        return {"frames": to_tensor([sequence[first].image, sequence[second].image])}
+
+
+@DATASETS.register("synthetic_video")
+class SyntheticVideoDataset(_SyntheticDataset):
+    """T-frame rainy clips with their clean frames, from a photo under a moving virtual camera.
+
+    With a crop, the background window is ``VIDEO_MARGIN`` times the crop, so the camera has room to
+    pan or zoom; frames are ``crop x crop``. Without one, frames are 80 % of the photo.
+    """
+
+    Options = SyntheticVideoOptions
+
+    def _item(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        crop = self.options.crop
+        background, _ = self._background(rng, None if crop is None else round(crop * VIDEO_MARGIN))
+        motion = _choose(rng, self.options.motion)
+        out_size = None if crop is None else (crop, crop)
+        clip = synth_video(background, self.options.frames, rng, **self._style(rng), motion=motion, out_size=out_size)
+        return {"rain": to_tensor([c.image for c in clip]), "clean": to_tensor([c.background for c in clip])}
