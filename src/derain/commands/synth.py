@@ -1,37 +1,17 @@
 """``derain synth pairs|timelapse|video``: synthetic rain datasets from a folder of clean photos.
 
-Layouts written under ``--out``:
-
-- pairs: ``rain/NAME.png`` + ``clean/NAME.png``
-- timelapse: ``<scene>/rain/000.png ...`` + ``<scene>/clean.png`` (the background, kept apart
-  from the rainy frames for evaluation only)
-- video: ``<clip>/rain/000001.png ...`` + ``<clip>/clean/000001.png ...`` (+ ``fps.txt`` in each)
-
-plus ``contact_sheet.png`` to look at. Item ``i`` draws its randomness from ``(seed, i)`` only, so
-the same command and seed give byte-identical files, and a larger ``--count`` keeps the first items.
-Clean photos are used in sorted order, cycling when ``--count`` exceeds them.
+The command only parses; :mod:`derain.data.synth.writers` writes (layouts described there).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
 
 from derain.commands._options import LazyChoices, non_negative_int, positive_int
-from derain.errors import ConfigError, DatasetError, WriteError
-
-if TYPE_CHECKING:
-    from derain.data.synth import RainParams
+from derain.errors import ConfigError
 
 __all__ = ["add_parser", "run"]
-
-_SHEET_ROWS = 6
-_THUMB_HEIGHT = 128
-_DEFAULT_FRAMES = {"pairs": 1, "timelapse": 8, "video": 24}
 
 
 def _unit_float(text: str) -> float:
@@ -82,24 +62,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write ``args.count`` items and a contact sheet; returns the exit code."""
-    from derain.data.io import read_rgb, write_image
-    from derain.data.synth import resolve_params
+    from derain.data.synth.writers import SynthRequest, write_dataset
 
     _check_kind_options(args)
-    params = resolve_params(args.preset)
-    if args.streaks is not None:
-        params = resolve_params(params, texture_dir=args.streaks)
-    photos = _clean_photos(args.clean, args.out)
-    writer = _WRITERS[args.kind]
-    rows = []
-    for i in range(args.count):
-        photo = photos[i % len(photos)]
-        background = _shrink(read_rgb(photo), args.size)
-        rng = np.random.default_rng([args.seed, i])
-        row = writer(args, params, background, args.out / f"{i:04d}_{photo.stem}", rng)
-        if i < _SHEET_ROWS:
-            rows.append(row)
-    write_image(args.out / "contact_sheet.png", _sheet(rows))
+    names = ("clean", "out", "count", "preset", "seed", "frames", "size", "composition", "haze", "streaks", "motion")
+    names += ("fps", "exposure_drift", "noise", "jpeg")
+    write_dataset(SynthRequest(kind=args.kind, **{name: getattr(args, name) for name in names}))
     print(f"wrote {args.count} {args.kind} item(s) to {args.out}")
     return 0
 
@@ -111,96 +79,3 @@ def _check_kind_options(args: argparse.Namespace) -> None:
     for option, (kind, value) in only.items():
         if value and args.kind != kind:
             raise ConfigError(f"{option}: applies to `derain synth {kind}` only, not {args.kind}")
-
-
-def _clean_photos(clean: Path, out: Path) -> list[Path]:
-    """The clean photos; refuses an output folder that is, or contains, the clean folder."""
-    from derain.data.io import list_images
-
-    photos = list_images(clean)
-    if not photos:
-        raise DatasetError(f"{clean}: no images found")
-    if clean.resolve().is_relative_to(out.resolve()):
-        raise WriteError(f"{out}: output folder contains the --clean folder {clean}; pick another --out")
-    return photos
-
-
-def _shrink(image: np.ndarray, size: int | None) -> np.ndarray:
-    """Scale down (area filter) so the long side is at most ``size``; never enlarges."""
-    import cv2
-
-    h, w = image.shape[:2]
-    if size is None or max(h, w) <= size:
-        return image
-    scale = size / max(h, w)
-    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-
-
-def _write_pair(
-    args: argparse.Namespace, params: RainParams, background: np.ndarray, item: Path, rng: np.random.Generator
-) -> list[np.ndarray]:
-    from derain.data.io import write_image
-    from derain.data.synth import add_rain
-
-    comp = add_rain(background, params, rng, composition=args.composition, haze=args.haze)
-    write_image(args.out / "rain" / f"{item.name}.png", comp.image)
-    write_image(args.out / "clean" / f"{item.name}.png", comp.background)
-    return [comp.background, comp.image, comp.streaks]
-
-
-def _write_timelapse(
-    args: argparse.Namespace, params: RainParams, background: np.ndarray, item: Path, rng: np.random.Generator
-) -> list[np.ndarray]:
-    from derain.data.io import write_image
-    from derain.data.synth import synth_timelapse
-
-    n = args.frames or _DEFAULT_FRAMES["timelapse"]
-    frames = synth_timelapse(
-        background,
-        n,
-        rng,
-        preset=params,
-        composition=args.composition,
-        exposure_drift=args.exposure_drift,
-        noise_sigma=args.noise,
-        jpeg_quality=args.jpeg,
-    )
-    digits = max(3, len(str(n - 1)))
-    for t, frame in enumerate(frames):
-        write_image(item / "rain" / f"{t:0{digits}d}.png", frame.image)
-    write_image(item / "clean.png", background)
-    return [background, *(f.image for f in frames[:4])]
-
-
-def _write_video(
-    args: argparse.Namespace, params: RainParams, background: np.ndarray, item: Path, rng: np.random.Generator
-) -> list[np.ndarray]:
-    from derain.data.io import VideoWriter
-    from derain.data.synth import synth_video
-
-    n = args.frames or _DEFAULT_FRAMES["video"]
-    frames = synth_video(background, n, rng, preset=params, motion=args.motion, composition=args.composition)
-    with VideoWriter(item / "rain", args.fps) as rain, VideoWriter(item / "clean", args.fps) as clean:
-        for frame in frames:
-            rain.write(frame.image)
-            clean.write(frame.background)
-    return [frames[0].background, frames[0].image, frames[n // 2].image, frames[-1].image]
-
-
-_Writer = Callable[[argparse.Namespace, "RainParams", np.ndarray, Path, np.random.Generator], list[np.ndarray]]
-_WRITERS: dict[str, _Writer] = {"pairs": _write_pair, "timelapse": _write_timelapse, "video": _write_video}
-
-
-def _thumb(image: np.ndarray) -> np.ndarray:
-    import cv2
-
-    h, w = image.shape[:2]
-    width = max(1, round(w * _THUMB_HEIGHT / h))
-    return cv2.resize(image, (width, _THUMB_HEIGHT), interpolation=cv2.INTER_AREA)
-
-
-def _sheet(rows: list[list[np.ndarray]]) -> np.ndarray:
-    """Thumbnails side by side, one row per item, rows padded with black to the widest."""
-    strips = [np.concatenate([_thumb(img) for img in row], axis=1) for row in rows]
-    width = max(s.shape[1] for s in strips)
-    return np.concatenate([np.pad(s, ((0, 2), (0, width - s.shape[1]), (0, 0))) for s in strips], axis=0)
