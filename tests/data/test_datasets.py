@@ -72,17 +72,17 @@ def test_unknown_kind_is_config_error() -> None:
 
 
 def test_unknown_option_names_key_and_suggests(photo_pool: Path) -> None:
-    with pytest.raises(ConfigError, match=r"^synthetic_pairs\.crpo: unknown option; did you mean crop\?"):
+    with pytest.raises(ConfigError, match=r"^synthetic_pairs\.crpo: unknown key; did you mean synthetic_pairs\.crop\?"):
         build_dataset("synthetic_pairs", clean_dir=str(photo_pool), crpo=32)
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"crop": -4}, r"^synthetic_timelapse\.crop: must be a positive integer"),
-        ({"crop": "big"}, r"^synthetic_timelapse\.crop: expected int or null, got 'big'"),
+        ({"crop": -4}, r"^synthetic_timelapse\.crop: must be >= 1 \(got -4\)"),
+        ({"crop": "big"}, r"^synthetic_timelapse\.crop: expected int or null \(got 'big'\)"),
         ({"flip": 1}, r"^synthetic_timelapse\.flip: expected bool"),
-        ({"frames": 1}, r"^synthetic_timelapse\.frames: a time-lapse item needs >= 2 frames"),
+        ({"frames": 1}, r"^synthetic_timelapse\.frames: must be >= 2 \(got 1\)"),
         ({"preset": ["medium", "drizzle"]}, r"^synthetic_timelapse\.preset: unknown name 'drizzle'"),
         ({"composition": []}, r"^synthetic_timelapse\.composition: needs at least one name"),
         ({"exclude": ["setC"]}, r"^synthetic_timelapse\.exclude: no sub-folder named 'setC'"),
@@ -95,7 +95,7 @@ def test_bad_option_value_names_key(photo_pool: Path, options: dict, message: st
 
 
 def test_missing_required_option() -> None:
-    with pytest.raises(ConfigError, match=r"^video_folder\.root: required option missing"):
+    with pytest.raises(ConfigError, match=r"^video_folder\.root: required key is missing"):
         build_dataset("video_folder", crop=8)
     with pytest.raises(ConfigError, match=r"^timelapse_folder\.root: required \(or scenes\)"):
         build_dataset("timelapse_folder", crop=8)

@@ -13,7 +13,7 @@ import torch
 from derain.errors import ConfigError
 from derain.models.memory import MemoryConfig, MemoryDerainer
 from derain.train.config import load_config
-from derain.train.objectives import OBJECTIVES
+from derain.train.objectives import OBJECTIVES, build_objective
 from derain.train.objectives.memory import MemoryCollapseWarning
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,8 +53,8 @@ def test_zero_weight_drops_a_term_and_all_zero_is_an_error(model, frames) -> Non
     assert {k for k in terms if k.startswith("L_")} == {"L_b", "L_s"}
     with pytest.raises(ConfigError, match="every loss weight is 0"):
         OBJECTIVES.get("memory")(lambda_b=0, lambda_s=0, lambda_c=0, lambda_w=0)(model, {"frames": frames}, 0.0)
-    with pytest.raises(ConfigError, match=">= 0"):
-        OBJECTIVES.get("memory")(lambda_b=-1)
+    with pytest.raises(ConfigError, match=r"^objective.options.lambda_b: must be >= 0 \(got -1\)"):
+        build_objective("memory", {"lambda_b": -1})
 
 
 def test_single_branch_ablation_uses_the_frames_time_average(model, frames) -> None:

@@ -6,14 +6,13 @@ Families are imported explicitly in :mod:`derain.models` -- no directory scans.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from derain.errors import ConfigError
 from derain.models.base import DerainModel
 from derain.registry import Registry
+from derain.schema import parse
 
 __all__ = ["MODELS", "ModelSpec", "build_model", "register_model"]
 
@@ -51,14 +50,15 @@ def register_model(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
-def make_config(spec: ModelSpec, overrides: dict[str, Any] | None = None) -> Any:
-    """Return ``spec.config`` with ``overrides`` applied; unknown keys raise :class:`ConfigError`."""
-    overrides = dict(overrides or {})
-    known = {f.name for f in dataclasses.fields(spec.config_cls)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ConfigError(f"model {spec.name!r}: unknown config key(s) {unknown}; known: {sorted(known)}")
-    return dataclasses.replace(spec.config, **overrides)
+def make_config(spec: ModelSpec, overrides: dict[str, Any] | None = None, key: str | None = None) -> Any:
+    """Return ``spec.config`` with ``overrides`` applied, checked by :mod:`derain.schema`.
+
+    Errors name ``<key>.<field>`` (``key`` defaults to the model name; a training config passes ``model.config``).
+
+    Raises:
+        ConfigError: unknown key, or a value of the wrong type or out of range.
+    """
+    return parse(spec.config_cls, dict(overrides or {}), spec.name if key is None else key, base=spec.config)
 
 
 def build_model(name: str, overrides: dict[str, Any] | None = None) -> DerainModel:

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from derain.data.datasets import scene_frame_dir
+from derain.data.datasets import DATASETS, scene_frame_dir
 from derain.data.io import list_images, open_video, write_image
 from derain.errors import ConfigError, DatasetError, ModelError
-from derain.train.config import DATA_ITEM_KINDS, TrainConfig, parse_config
+from derain.train.config import TrainConfig, parse_config
 
 __all__ = ["AdaptOptions", "adapt_config", "adaptable_models", "adaptable_recipe", "check_request", "collect_scenes"]
 
@@ -49,7 +49,8 @@ def adaptable_models() -> list[str]:
 
 
 def _is_timelapse_recipe(recipe: dict[str, Any]) -> bool:
-    return DATA_ITEM_KINDS.get(recipe.get("data", {}).get("kind", "")) == "timelapse"
+    kind = recipe.get("data", {}).get("kind", "")
+    return kind in DATASETS and DATASETS.get(kind).item_kind == "timelapse"
 
 
 def adaptable_recipe(model: str) -> dict[str, Any]:

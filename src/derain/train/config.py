@@ -13,10 +13,6 @@ against the current working directory; the bundled configs are meant to be run f
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import inspect
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -24,9 +20,9 @@ from typing import Any, Literal
 import yaml
 
 from derain.errors import ConfigError, DerainError
+from derain.schema import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, parse, parse_kwargs, require
 
 __all__ = [
-    "DATA_ITEM_KINDS",
     "DataSection",
     "ExportSection",
     "ModelSection",
@@ -39,25 +35,6 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
-
-#: What each dataset kind yields; an objective's ``kind`` must match.
-DATA_ITEM_KINDS: dict[str, str] = {
-    "paired_folder": "paired",
-    "synthetic_pairs": "paired",
-    "timelapse_folder": "timelapse",
-    "synthetic_timelapse": "timelapse",
-    "video_folder": "video",
-    "synthetic_video": "video",
-}
-
-
-def _positive(default: Any) -> Any:
-    """A field whose value must be >= 1 (counts and intervals)."""
-    return field(default=default, metadata={"min": 1})
-
-
-def _non_negative(default: Any) -> Any:
-    return field(default=default, metadata={"min": 0})
 
 
 @dataclass(frozen=True)
@@ -94,8 +71,8 @@ class ValSection:
     """``val``: a paired folder (``rain/`` + ``clean/``) scored with Y-channel PSNR/SSIM every ``every`` steps."""
 
     path: str
-    every: int = _positive(500)
-    max_images: int | None = _positive(None)
+    every: PositiveInt = 500
+    max_images: PositiveInt | None = None
 
 
 @dataclass(frozen=True)
@@ -107,26 +84,35 @@ class TrainSection:
     ``warmup_steps`` of linear warm-up. ``device`` is ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
     """
 
-    steps: int = _positive(6000)
-    batch_size: int = _positive(8)
-    lr: float = 2e-4
+    steps: PositiveInt = 6000
+    batch_size: PositiveInt = 8
+    lr: PositiveFloat = 2e-4
     optimizer: Literal["adam", "adamw"] = "adam"
-    weight_decay: float = _non_negative(0.0)
+    weight_decay: NonNegativeFloat = 0.0
     betas: tuple[float, float] = (0.9, 0.999)
     schedule: Literal["constant", "step", "cosine"] = "constant"
     milestones: tuple[int, ...] = ()
     gamma: float = 0.1
-    warmup_steps: int = _non_negative(0)
-    min_lr: float = _non_negative(0.0)
-    grad_clip: float | None = None
+    warmup_steps: NonNegativeInt = 0
+    min_lr: NonNegativeFloat = 0.0
+    grad_clip: PositiveFloat | None = None
     amp: Literal["off", "bf16", "fp16"] = "off"
-    num_workers: int = _non_negative(0)
+    num_workers: NonNegativeInt = 0
     seed: int = 0
-    log_every: int = _positive(50)
-    ckpt_every: int = _positive(500)
-    keep_last: int = _positive(3)
+    log_every: PositiveInt = 50
+    ckpt_every: PositiveInt = 500
+    keep_last: PositiveInt = 3
     device: str = "auto"
     deterministic: bool = False
+
+    def __post_init__(self) -> None:
+        require(
+            self.schedule != "step" or bool(self.milestones),
+            "milestones",
+            "schedule 'step' needs at least one milestone",
+        )
+        milestones = list(self.milestones)
+        require(milestones == sorted(milestones), "milestones", f"must be increasing (got {milestones})")
 
 
 @dataclass(frozen=True)
@@ -217,7 +203,7 @@ def apply_override(raw: dict[str, Any], item: str) -> dict[str, Any]:
 
 def parse_config(raw: dict[str, Any]) -> TrainConfig:
     """Validate a raw nested dict (types, ranges, registry names, kinds) into a :class:`TrainConfig`."""
-    config = _parse(TrainConfig, raw, "")
+    config = parse(TrainConfig, raw)
     _check_semantics(config)
     return config
 
@@ -235,121 +221,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# ----------------------------------------------------------------------------- typed parsing
-
-
-def _parse(tp: Any, value: Any, key: str) -> Any:
-    """Check ``value`` against type ``tp``; ``key`` is its dotted path for messages."""
-    origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp):
-        return _parse_dataclass(tp, value, key)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return None if value is None else _parse(args[0], value, key)
-    if origin is Literal:
-        choices = typing.get_args(tp)
-        if value not in choices:
-            raise ConfigError(f"{key}: must be one of {', '.join(map(str, choices))} (got {value!r})")
-        return value
-    if origin is tuple:
-        return _parse_tuple(tp, value, key)
-    if origin is dict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key}: expected a mapping (got {value!r})")
-        return dict(value)
-    if tp is Any:
-        return value
-    return _parse_scalar(tp, value, key)
-
-
-def _parse_scalar(tp: type, value: Any, key: str) -> Any:
-    if tp is float and isinstance(value, str):
-        try:  # YAML 1.1 reads "2e-4" (no dot) as a string
-            return float(value)
-        except ValueError:
-            pass
-    ok = {
-        bool: isinstance(value, bool),
-        int: isinstance(value, int) and not isinstance(value, bool),
-        float: isinstance(value, int | float) and not isinstance(value, bool),
-        str: isinstance(value, str),
-    }[tp]
-    if not ok:
-        raise ConfigError(f"{key}: expected {tp.__name__} (got {value!r})")
-    return float(value) if tp is float else value
-
-
-def _parse_tuple(tp: Any, value: Any, key: str) -> tuple[Any, ...]:
-    args = typing.get_args(tp)
-    if not isinstance(value, list | tuple):
-        raise ConfigError(f"{key}: expected a list (got {value!r})")
-    if args[-1] is Ellipsis:
-        item_types = [args[0]] * len(value)
-    elif len(args) != len(value):
-        raise ConfigError(f"{key}: expected {len(args)} values (got {len(value)})")
-    else:
-        item_types = list(args)
-    return tuple(_parse(t, v, f"{key}[{i}]") for i, (t, v) in enumerate(zip(item_types, value, strict=True)))
-
-
-def _parse_dataclass(cls: type, value: Any, key: str) -> Any:
-    where = key or "config"
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where}: expected a mapping (got {value!r})")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
-    for name in value:
-        if name not in fields:
-            close = difflib.get_close_matches(str(name), list(fields), n=1)
-            hint = f"; did you mean {_join(key, close[0])}?" if close else f" (known: {', '.join(fields)})"
-            raise ConfigError(f"{_join(key, str(name))}: unknown key{hint}")
-    kwargs = {}
-    for name, f in fields.items():
-        sub = _join(key, name)
-        if name not in value:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ConfigError(f"{sub}: required key is missing")
-            continue
-        kwargs[name] = _parse(hints[name], value[name], sub)
-        _check_min(f, kwargs[name], sub)
-    return cls(**kwargs)
-
-
-def _check_min(f: dataclasses.Field, value: Any, key: str) -> None:
-    low = f.metadata.get("min")
-    if low is not None and value is not None and value < low:
-        raise ConfigError(f"{key}: must be >= {low} (got {value!r})")
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
 # ----------------------------------------------------------------------------- cross-field checks
 
 
 def _check_semantics(config: TrainConfig) -> None:
-    """Registry names, objective options, objective/data kind match, schedule and val folder."""
+    """Registry names, the typed option blocks, objective/data kind match and the val folder."""
+    from derain.data.datasets import DATASETS, parse_dataset_options
     from derain.models.registry import MODELS, make_config
     from derain.train.objectives import OBJECTIVES
 
     spec = _reraise("model.name", MODELS.get, config.model.name)
-    _reraise("model.config", make_config, spec, config.model.config)
+    make_config(spec, config.model.config, "model.config")
     objective_cls = _reraise("objective.name", OBJECTIVES.get, config.objective.name)
-    _check_options(objective_cls, config.objective)
-    if config.data.kind not in DATA_ITEM_KINDS:
-        close = difflib.get_close_matches(config.data.kind, list(DATA_ITEM_KINDS), n=1)
-        hint = f"; did you mean {close[0]}?" if close else f" (known: {', '.join(DATA_ITEM_KINDS)})"
-        raise ConfigError(f"data.kind: unknown dataset kind {config.data.kind!r}{hint}")
-    items = DATA_ITEM_KINDS[config.data.kind]
-    if objective_cls.kind != items:
+    parse_kwargs(objective_cls, config.objective.options, "objective.options")
+    dataset_cls = _reraise("data.kind", DATASETS.get, config.data.kind)
+    if objective_cls.kind != dataset_cls.item_kind:
         raise ConfigError(
             f"data.kind: objective {config.objective.name!r} trains on {objective_cls.kind} batches "
-            f"but {config.data.kind!r} yields {items} items"
+            f"but {config.data.kind!r} yields {dataset_cls.item_kind} items"
         )
-    _check_train(config.train)
+    parse_dataset_options(config.data.kind, config.data.options, "data.options")
     if config.val is not None:
         _check_val_folder(config.val.path)
 
@@ -371,25 +262,3 @@ def _reraise(key: str, fn: Any, *args: Any) -> Any:
         return fn(*args)
     except ConfigError as e:
         raise ConfigError(f"{key}: {e}") from None
-
-
-def _check_options(objective_cls: type, section: ObjectiveSection) -> None:
-    params = inspect.signature(objective_cls).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    for name in section.options:
-        if name not in params:
-            close = difflib.get_close_matches(name, list(params), n=1)
-            hint = f"; did you mean {close[0]}?" if close else f" (known: {', '.join(params) or 'none'})"
-            raise ConfigError(f"objective.options.{name}: unknown option for {section.name!r}{hint}")
-
-
-def _check_train(train: TrainSection) -> None:
-    if train.lr <= 0:
-        raise ConfigError(f"train.lr: must be > 0 (got {train.lr})")
-    if train.schedule == "step" and not train.milestones:
-        raise ConfigError("train.milestones: schedule 'step' needs at least one milestone")
-    if list(train.milestones) != sorted(train.milestones):
-        raise ConfigError(f"train.milestones: must be increasing (got {list(train.milestones)})")
-    if train.grad_clip is not None and train.grad_clip <= 0:
-        raise ConfigError(f"train.grad_clip: must be > 0 or null (got {train.grad_clip})")

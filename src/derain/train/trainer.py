@@ -41,7 +41,7 @@ from derain.errors import ConfigError, DerainError
 from derain.models import DerainModel, build_model
 from derain.train.config import TrainConfig, TrainSection, config_to_dict
 from derain.train.distributed import DistEnv, all_gather_objects, all_reduce_mean, barrier, init_distributed, shutdown
-from derain.train.objectives import OBJECTIVES, Objective
+from derain.train.objectives import Objective, build_objective
 from derain.train.runlog import JsonlLog, plot_curves
 
 __all__ = ["TrainResult", "TrainingDivergedError", "latest_checkpoint", "train"]
@@ -240,7 +240,7 @@ class _Run:
         torch.backends.cudnn.benchmark = not tc.deterministic
         _seed_everything(tc.seed)
         self.model = _initial_model(config).to(env.device)
-        self.objective = OBJECTIVES.get(config.objective.name)(**config.objective.options).to(env.device)
+        self.objective = build_objective(config.objective.name, config.objective.options).to(env.device)
         _seed_everything(tc.seed + env.rank)
         self.dataset = build_dataset(config.data.kind, **config.data.options)
         self.stream = _BatchStream(self.dataset, tc, env)

@@ -29,7 +29,7 @@ Layout: :mod:`.options` (option blocks), :mod:`.helpers` (randomness, cache, aug
 :mod:`.base` (base class, registry, :func:`build_dataset`), one module per family of kinds.
 """
 
-from derain.data.datasets.base import DATASETS, build_dataset
+from derain.data.datasets.base import DATASETS, build_dataset, parse_dataset_options
 from derain.data.datasets.options import (
     DEFAULT_CLEAN_DIR,
     PairedFolderOptions,
@@ -43,10 +43,12 @@ from derain.data.datasets.paired import PairedFolderDataset
 from derain.data.datasets.synthetic import SyntheticPairsDataset, SyntheticTimelapseDataset, SyntheticVideoDataset
 from derain.data.datasets.timelapse import TimelapseFolderDataset, scene_frame_dir
 from derain.data.datasets.video import VideoFolderDataset
+from derain.data.items import ItemKind
 
 __all__ = [
     "DATASETS",
     "DEFAULT_CLEAN_DIR",
+    "ItemKind",
     "PairedFolderDataset",
     "PairedFolderOptions",
     "SyntheticPairsDataset",
@@ -60,5 +62,6 @@ __all__ = [
     "VideoFolderDataset",
     "VideoFolderOptions",
     "build_dataset",
+    "parse_dataset_options",
     "scene_frame_dir",
 ]

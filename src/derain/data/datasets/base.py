@@ -11,15 +11,19 @@ import torch
 from torch.utils.data import Dataset
 
 from derain.data.datasets.helpers import ImageCache, augment, check_same_size, item_rng
-from derain.data.datasets.options import CommonOptions, parse_options
+from derain.data.datasets.options import CommonOptions
+from derain.data.items import ItemKind
 from derain.errors import ConfigError
 from derain.registry import Registry
+from derain.schema import parse
 
 
 class SeededDataset(Dataset):
     """Base: options, shared epoch, per-item generator and the decoded-image cache."""
 
     Options: ClassVar[type[CommonOptions]]
+    #: The kind of item it yields; a training config checks it against its objective's kind.
+    item_kind: ClassVar[ItemKind]
 
     def __init__(self, options: CommonOptions) -> None:
         self.options = options
@@ -75,7 +79,13 @@ def build_dataset(kind: str, **options: object) -> Dataset:
         DatasetError: a folder is missing, empty or badly laid out.
     """
     dataset_type = DATASETS.get(kind)
+    parsed = parse(dataset_type.Options, options, kind)
     try:
-        return dataset_type(parse_options(dataset_type.Options, options))
-    except ConfigError as e:
+        return dataset_type(parsed)
+    except ConfigError as e:  # an option that only the data can refute (e.g. an excluded folder that is not there)
         raise ConfigError(f"{kind}.{e}") from None
+
+
+def parse_dataset_options(kind: str, options: dict[str, object], key: str) -> CommonOptions:
+    """Check ``options`` for dataset ``kind`` without touching the disk; errors name ``<key>.<option>``."""
+    return parse(DATASETS.get(kind).Options, options, key)

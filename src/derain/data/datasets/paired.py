@@ -18,6 +18,7 @@ class PairedFolderDataset(SeededDataset):
     """Rainy/clean image pairs from a folder; the naming layout is detected by :mod:`derain.data.pairing`."""
 
     Options = PairedFolderOptions
+    item_kind = "paired"
 
     def __init__(self, options: PairedFolderOptions) -> None:
         super().__init__(options)

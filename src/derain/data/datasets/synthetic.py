@@ -14,10 +14,10 @@ from derain.data.datasets.options import (
     SyntheticPairsOptions,
     SyntheticTimelapseOptions,
     SyntheticVideoOptions,
-    require,
 )
 from derain.data.synth import add_rain, synth_timelapse, synth_video
 from derain.errors import DatasetError
+from derain.schema import require
 
 #: Background window of a synthetic video item, relative to its crop (room for the camera to move).
 VIDEO_MARGIN = 1.5
@@ -66,6 +66,7 @@ class SyntheticPairsDataset(_SyntheticDataset):
     """Rainy/clean pairs rendered on the fly from the clean photo pool (nothing is written)."""
 
     Options = SyntheticPairsOptions
+    item_kind = "paired"
 
     def _item(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor | str]:
         background, path = self._background(rng)
@@ -79,6 +80,7 @@ class SyntheticTimelapseDataset(_SyntheticDataset):
     """Two different frames of a synthetic static-camera sequence; the clean background never leaves."""
 
     Options = SyntheticTimelapseOptions
+    item_kind = "timelapse"
 
     def _item(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         background, _ = self._background(rng)
@@ -105,6 +107,7 @@ class SyntheticVideoDataset(_SyntheticDataset):
     """
 
     Options = SyntheticVideoOptions
+    item_kind = "video"
 
     def _item(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         crop = self.options.crop

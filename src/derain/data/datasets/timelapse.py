@@ -27,6 +27,7 @@ class TimelapseFolderDataset(SeededDataset):
     """
 
     Options = TimelapseFolderOptions
+    item_kind = "timelapse"
 
     def __init__(self, options: TimelapseFolderOptions) -> None:
         super().__init__(options)

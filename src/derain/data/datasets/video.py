@@ -39,6 +39,7 @@ class VideoFolderDataset(SeededDataset):
     """
 
     Options = VideoFolderOptions
+    item_kind = "video"
 
     def __init__(self, options: VideoFolderOptions) -> None:
         super().__init__(options)

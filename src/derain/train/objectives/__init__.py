@@ -1,7 +1,7 @@
 """Training objectives, imported explicitly so each registers itself."""
 
-from derain.train.objectives.base import OBJECTIVES, Objective, ObjectiveKind
+from derain.train.objectives.base import OBJECTIVES, Objective, ObjectiveKind, build_objective, weighted_sum
 
 from derain.train.objectives import supervised, timelapse, memory  # noqa: F401  isort: skip
 
-__all__ = ["OBJECTIVES", "Objective", "ObjectiveKind"]
+__all__ = ["OBJECTIVES", "Objective", "ObjectiveKind", "build_objective", "weighted_sum"]

@@ -26,12 +26,12 @@ import warnings
 import torch
 from torch.nn import functional as F
 
-from derain.errors import ConfigError
 from derain.losses.bsw import bsw_loss
 from derain.losses.timelapse import background_consistency_loss, cross_frame_loss, recomposition_loss
 from derain.models.base import DerainModel
 from derain.models.memory import item_similarity, read_entropy
-from derain.train.objectives.base import OBJECTIVES, Objective
+from derain.schema import NonNegativeFloat, PositiveInt
+from derain.train.objectives.base import OBJECTIVES, Objective, weighted_sum
 
 __all__ = ["COLLAPSE_COSINE", "MemoryCollapseWarning", "MemoryObjective"]
 
@@ -62,17 +62,15 @@ class MemoryObjective(Objective):
 
     def __init__(
         self,
-        lambda_b: float = 1.0,
-        lambda_s: float = 0.1,
-        lambda_c: float = 0.001,
-        lambda_w: float = 0.01,
+        lambda_b: NonNegativeFloat = 1.0,
+        lambda_s: NonNegativeFloat = 0.1,
+        lambda_c: NonNegativeFloat = 0.001,
+        lambda_w: NonNegativeFloat = 0.01,
         siamese: bool = True,
-        bsw_low: int = 2,
-        bsw_groups: int = 4,
+        bsw_low: PositiveInt = 2,
+        bsw_groups: PositiveInt = 4,
     ) -> None:
         super().__init__()
-        if min(lambda_b, lambda_s, lambda_c, lambda_w) < 0:
-            raise ConfigError("objective.options: loss weights lambda_* must be >= 0")
         self.weights = {"b": lambda_b, "s": lambda_s, "c": lambda_c, "w": lambda_w}
         self.siamese = siamese
         self.bsw_low, self.bsw_groups = bsw_low, bsw_groups
@@ -101,7 +99,7 @@ class MemoryObjective(Objective):
         if self.weights["w"]:
             query = out.extras["query"]
             terms["w"] = bsw_loss(query[:n], query[n:], low=self.bsw_low, groups=self.bsw_groups)
-        loss, logged = self._total(terms, self.weights)
+        loss, logged = weighted_sum(terms, self.weights, prefix="L_")
         return loss, {**logged, **self._memory_health(model, out.extras)}
 
     def _memory_health(self, model: DerainModel, extras: dict[str, torch.Tensor]) -> dict[str, float]:
@@ -122,12 +120,4 @@ class MemoryObjective(Objective):
     def _single_branch(self, model: DerainModel, frames: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Table IV "encoder-decoder": L1 of frame 0's output against the frames' time average."""
         out = model(frames[:, 0])
-        return self._total({"l1": F.l1_loss(out.background, frames.mean(dim=1))}, {"l1": 1.0})
-
-    @staticmethod
-    def _total(terms: dict[str, torch.Tensor], weights: dict[str, float]) -> tuple[torch.Tensor, dict[str, float]]:
-        """Weighted sum of the terms, and their unweighted values for the log."""
-        if not terms:
-            raise ConfigError("objective.options: every loss weight is 0; nothing to train")
-        total = sum(weights[k] * v for k, v in terms.items())
-        return total, {f"L_{k}": float(v.detach()) for k, v in terms.items()}
+        return weighted_sum({"l1": F.l1_loss(out.background, frames.mean(dim=1))}, {"l1": 1.0}, prefix="L_")

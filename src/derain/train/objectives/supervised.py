@@ -11,7 +11,8 @@ from torch.nn import functional as F
 
 from derain.eval.metrics import ssim_pt
 from derain.models.base import DerainModel
-from derain.train.objectives.base import OBJECTIVES, Objective
+from derain.schema import NonNegativeFloat
+from derain.train.objectives.base import OBJECTIVES, Objective, weighted_sum
 
 __all__ = ["Supervised"]
 
@@ -27,7 +28,7 @@ class Supervised(Objective):
 
     kind = "paired"
 
-    def __init__(self, l1_weight: float = 1.0, ssim_weight: float = 0.0) -> None:
+    def __init__(self, l1_weight: NonNegativeFloat = 1.0, ssim_weight: NonNegativeFloat = 0.0) -> None:
         super().__init__()
         if l1_weight < 0 or ssim_weight < 0 or l1_weight + ssim_weight == 0:
             raise ValueError(f"weights must be >= 0 and not both 0 (got l1={l1_weight}, ssim={ssim_weight})")
@@ -43,11 +44,7 @@ class Supervised(Objective):
             return self._loss(background.float(), batch["clean"].float())
 
     def _loss(self, background: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        l1 = F.l1_loss(background, clean)
-        terms = {"l1": float(l1.detach())}
-        loss = self.l1_weight * l1
+        terms = {"l1": F.l1_loss(background, clean)}
         if self.ssim_weight:
-            ssim_loss = 1.0 - ssim_pt(background, clean, y_channel=False).mean()
-            terms["ssim"] = float(ssim_loss.detach())
-            loss = loss + self.ssim_weight * ssim_loss
-        return loss, terms
+            terms["ssim"] = 1.0 - ssim_pt(background, clean, y_channel=False).mean()
+        return weighted_sum(terms, {"l1": self.l1_weight, "ssim": self.ssim_weight})

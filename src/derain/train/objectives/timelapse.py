@@ -23,7 +23,8 @@ from derain.losses.timelapse import (
     recomposition_loss,
 )
 from derain.models.base import DerainModel
-from derain.train.objectives.base import OBJECTIVES, Objective
+from derain.schema import NonNegativeFloat, PositiveFloat, PositiveInt, UnitFloat
+from derain.train.objectives.base import OBJECTIVES, Objective, weighted_sum
 
 __all__ = ["DirectionalGradientNet", "TimelapseObjective"]
 
@@ -77,15 +78,15 @@ class TimelapseObjective(Objective):
 
     def __init__(
         self,
-        lambda_b: float = 1.0,
-        lambda_s: float = 0.1,
-        lambda_v: float = 0.01,
-        lambda_r: float = 0.001,
-        gamma_start: float = 0.1,
-        gamma_end: float = 1e-4,
-        gamma_fraction: float = 0.3,
-        clusters: int = 4,
-        orientation_eps: float = 1e-3,
+        lambda_b: NonNegativeFloat = 1.0,
+        lambda_s: NonNegativeFloat = 0.1,
+        lambda_v: NonNegativeFloat = 0.01,
+        lambda_r: NonNegativeFloat = 0.001,
+        gamma_start: NonNegativeFloat = 0.1,
+        gamma_end: NonNegativeFloat = 1e-4,
+        gamma_fraction: UnitFloat = 0.3,
+        clusters: PositiveInt = 4,
+        orientation_eps: PositiveFloat = 1e-3,
     ) -> None:
         super().__init__()
         self.weights = {"l_b": lambda_b, "l_s": lambda_s, "l_v": lambda_v, "l_r": lambda_r}
@@ -120,8 +121,7 @@ class TimelapseObjective(Objective):
         if self.weights["l_r"]:
             terms["l_r"] = recomposition_loss(frames, backgrounds, rains)
         weights = {**self.weights, "l_s": self.weights["l_s"] * gamma}
-        total = sum((weights[name] * value for name, value in terms.items()), frames.new_zeros(()))
-        logged = {name: float(value.detach()) for name, value in terms.items()}
+        total, logged = weighted_sum(terms, weights)
         return total, {**logged, "gamma": gamma}
 
 

@@ -1,0 +1,14 @@
+"""The kinds of training item, the contract between datasets (which yield one) and objectives (which need one).
+
+- ``paired``: ``{"rain": (3, H, W), "clean": (3, H, W), "name": str}``
+- ``timelapse``: ``{"frames": (2, 3, H, W)}``, two different frames of one static scene, never a clean image
+- ``video``: ``{"rain": (T, 3, H, W), "clean": (T, 3, H, W)}``, ``clean`` only where the clips have it
+
+Kept apart from the datasets so an objective can name its kind without importing image decoders.
+"""
+
+from typing import Literal
+
+__all__ = ["ItemKind"]
+
+ItemKind = Literal["paired", "timelapse", "video"]
