@@ -110,6 +110,18 @@ def test_bundled_weights_from_manifest(tmp_path, monkeypatch, tiny_weights):
     assert derain.load("baseline", "cpu")(smooth_image(8, 8)).shape == (8, 8, 3)
 
 
+def test_altered_bundled_weights_are_refused(tmp_path, monkeypatch, tiny_weights):
+    monkeypatch.setattr(checkpoint, "MANIFEST", tmp_path / "manifest.json")
+    shutil.copy(tiny_weights, tmp_path / "b.safetensors")
+    entry = {"file": "b.safetensors", "sha256": checkpoint.file_sha256(tiny_weights), "model": "baseline"}
+    checkpoint.update_manifest("baseline", entry)
+    assert checkpoint.bundled_weights("baseline") == tmp_path / "b.safetensors"
+    with (tmp_path / "b.safetensors").open("ab") as f:
+        f.write(b"x")
+    with pytest.raises(ModelError, match=r"b\.safetensors: SHA-256 differs from the manifest's"):
+        derain.load("baseline", "cpu")
+
+
 @pytest.mark.parametrize(
     "name", sorted(read_manifest()) or [pytest.param(None, marks=pytest.mark.skip("no bundled weights yet"))]
 )

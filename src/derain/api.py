@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from derain import DEFAULT_MODEL, checkpoint
-from derain.checkpoint import build_from_file, read_manifest
-from derain.errors import ConfigError, ModelError
+from derain import DEFAULT_MODEL
+from derain.checkpoint import build_from_file, bundled_weights
+from derain.errors import ModelError
 from derain.inference import (
     DEFAULT_OVERLAP,
     DEFAULT_TILE,
@@ -38,25 +38,6 @@ DEFAULT_BATCH = 8
 def list_models() -> list[str]:
     """Registered model names, sorted (with or without bundled weights)."""
     return MODELS.names()
-
-
-def bundled_weights(name: str) -> Path | None:
-    """The bundled weights file of registered model ``name``, or None if it has none yet.
-
-    Raises:
-        ModelError: unknown model name, or the manifest names a file that is not there.
-    """
-    try:
-        MODELS.get(name)
-    except ConfigError as exc:
-        raise ModelError(str(exc)) from None
-    entry = read_manifest().get(name)
-    if entry is None:
-        return None
-    path = checkpoint.MANIFEST.parent / entry["file"]  # looked up at call time: tests point it elsewhere
-    if not path.is_file():
-        raise ModelError(f"{path}: bundled weights of {name!r} are listed in the manifest but missing")
-    return path
 
 
 def load(

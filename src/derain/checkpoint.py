@@ -1,13 +1,16 @@
-"""Weights files and the bundled-weights manifest.
+"""Weights files and the bundled-weights manifest, the one table of what ships.
 
 A weights file is a ``.safetensors`` state dict whose metadata names the registered model and its
 config overrides, so a file alone is enough to rebuild the model (``derain.load("my.safetensors")``).
-Bundled weights live next to ``weights/manifest.json``, which records how each was trained and its
-development-benchmark scores.
+Bundled weights live next to ``weights/manifest.json``; its entry per model name is the only record
+of them: ``file``, ``sha256``, ``recipe`` (the YAML it was trained from; ``config`` holds it resolved),
+``data`` (kind and options), ``data_licence`` (terms of the training data), ``dev_scores`` and how
+the run went (steps, wall time, hardware, command). ``derain models`` prints it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -18,13 +21,15 @@ from safetensors.torch import save_file
 
 from derain.atomic import atomic_path
 from derain.errors import ConfigError, ModelError
-from derain.models import DerainModel, build_model
+from derain.models import MODELS, DerainModel, build_model
 
 __all__ = [
     "MANIFEST",
     "WEIGHTS_DIR",
     "apply_weights",
     "build_from_file",
+    "bundled_weights",
+    "file_sha256",
     "load_weights_file",
     "read_manifest",
     "save_weights",
@@ -156,6 +161,39 @@ def update_manifest(name: str, entry: dict[str, Any], path: str | Path | None = 
     manifest[name] = entry
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file, as the manifest records it."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def bundled_weights(name: str) -> Path | None:
+    """The bundled weights file of registered model ``name``, or None if it has none yet.
+
+    The file's SHA-256 is checked against the manifest when the entry records one.
+
+    Raises:
+        ModelError: unknown model name, or the manifest names a file that is missing or altered.
+    """
+    try:
+        MODELS.get(name)
+    except ConfigError as exc:
+        raise ModelError(str(exc)) from None
+    entry = read_manifest().get(name)
+    if entry is None:
+        return None
+    path = MANIFEST.parent / entry["file"]
+    if not path.is_file():
+        raise ModelError(f"{path}: bundled weights of {name!r} are listed in the manifest but missing")
+    expected = entry.get("sha256")
+    if expected is not None and file_sha256(path) != expected:
+        raise ModelError(f"{path}: SHA-256 differs from the manifest's; the bundled weights of {name!r} were altered")
+    return path
 
 
 def _tuples(obj: dict[str, Any]) -> dict[str, Any]:

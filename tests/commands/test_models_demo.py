@@ -4,20 +4,32 @@ from __future__ import annotations
 
 from conftest import run_cli
 from derain.api import DEFAULT_MODEL, bundled_weights
+from derain.checkpoint import file_sha256, read_manifest
 from derain.data.io import read_image
 from derain.models import MODELS
 
 PANEL = 500  # the bundled photo is 500x500
 
 
-def test_models_lists_every_registered_model():
+def test_models_prints_the_manifest_for_every_registered_model():
     result = run_cli("models")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:3] == ["model", "params", "weights"]
-    assert sorted(line.split()[0] for line in lines[1:]) == MODELS.names()
-    baseline = next(line for line in lines if line.startswith("baseline "))
-    assert " k " in baseline or " M " in baseline  # a parameter count
+    heads = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert sorted(heads) == MODELS.names()
+    manifest = read_manifest()
+    for name, entry in manifest.items():
+        start = lines.index(next(line for line in lines if line.split()[0] == name))
+        block = "\n".join(lines[start : start + 6])
+        assert " k params" in block or " M params" in block
+        assert f"sha256 {entry['sha256']}" in block and entry["recipe"] in block
+        assert entry["data_licence"] in block and f"{entry['dev_scores']['rain12']['psnr_y']:.2f}" in block
+    assert any("none bundled" in line for line in lines) == (set(MODELS.names()) > set(manifest))
+
+
+def test_bundled_weights_match_their_manifest_checksums():
+    for name, entry in read_manifest().items():
+        assert file_sha256(bundled_weights(name)) == entry["sha256"], name
 
 
 def test_demo_writes_a_side_by_side_png(tmp_path):

@@ -11,7 +11,7 @@ import yaml
 from trainkit import save_yaml, tiny_config, write_pairs
 
 from conftest import run_cli
-from derain.checkpoint import load_weights_file
+from derain.checkpoint import file_sha256, load_weights_file
 from derain.errors import ConfigError
 from derain.models import DerainModel
 from derain.train.config import TrainSection, parse_config
@@ -46,6 +46,8 @@ def test_cli_trains_validates_checkpoints_and_exports(pairs_root: Path, tmp_path
     assert entry["steps"] == 7 and entry["config"]["train"]["steps"] == 7
     assert entry["command"].startswith("derain train ") and "train.steps=7" in entry["command"]
     assert {"cpu", "torch", "threads"} <= set(entry["hardware"]) and entry["wall_time_s"] > 0
+    assert entry["sha256"] == file_sha256(tmp_path / "out.safetensors") and entry["recipe"] == str(cfg)
+    assert entry["data_licence"] is None  # the tiny recipe names none
     assert "dev_scores" not in entry
 
 

@@ -75,8 +75,7 @@ def build_named_model(args: argparse.Namespace) -> DerainModel:
     Raises:
         ModelError: unknown name, no bundled weights yet, or a weights file that holds another model.
     """
-    from derain.api import bundled_weights
-    from derain.checkpoint import build_from_file
+    from derain.checkpoint import build_from_file, bundled_weights
 
     path = args.weights if args.weights is not None else bundled_weights(args.model)
     if path is None:

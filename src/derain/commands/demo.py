@@ -37,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write ``demo.png`` and print the scores; returns 0."""
-    from derain.api import bundled_weights
+    from derain.checkpoint import bundled_weights
     from derain.data.io import read_rgb, write_image
     from derain.data.synth import add_rain
     from derain.eval.metrics import psnr

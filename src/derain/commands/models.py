@@ -1,12 +1,17 @@
-"""``derain models``: the registered models, their size, bundled weights and development scores."""
+"""``derain models``: every registered model with its size and, where it ships weights, its manifest entry.
+
+The manifest (:mod:`derain.checkpoint`) is the only source of what is printed about weights: file,
+SHA-256, recipe, training data and its licence, development scores.
+"""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-__all__ = ["add_parser", "count_parameters", "run"]
+__all__ = ["add_parser", "run"]
 
-_HEADERS = ("model", "params", "weights", "dev scores (PSNR-Y / SSIM-Y)")
+_INDENT = "  "
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -14,39 +19,43 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "models",
         help="list registered models and their bundled weights",
-        description="List registered models: parameter count, bundled weights file and development-benchmark scores.",
+        description="List registered models: parameter count and, from the weights manifest, the bundled file, "
+        "its SHA-256, recipe, training data, data licence and development-benchmark scores.",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the table; returns 0."""
+    """Print one block per model; returns 0."""
+    import torch
+
     from derain.checkpoint import read_manifest
-    from derain.models import MODELS
+    from derain.eval.cost import count_params
+    from derain.models import MODELS, build_model
 
     manifest = read_manifest()
-    rows = [_row(name, manifest.get(name, {})) for name in MODELS.names()]
-    widths = [max(len(row[i]) for row in [_HEADERS, *rows]) for i in range(len(_HEADERS))]
-    for row in [_HEADERS, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    for name in MODELS.names():
+        with torch.device("meta"):  # no memory, no init: only the shapes are needed
+            params = count_params(build_model(name))
+        print(f"{name}  {_human(params)} params")
+        for label, value in _entry_lines(manifest.get(name)):
+            print(f"{_INDENT}{label:<9} {value}")
     return 0
 
 
-def count_parameters(name: str) -> int:
-    """Parameter count of registered model ``name``, built on the meta device (no memory, no init)."""
-    import torch
-
-    from derain.models import build_model
-
-    with torch.device("meta"):
-        model = build_model(name)
-    return sum(p.numel() for p in model.parameters())
-
-
-def _row(name: str, entry: dict) -> tuple[str, str, str, str]:
+def _entry_lines(entry: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(label, text) rows of one manifest entry."""
+    if entry is None:
+        return [("weights", "none bundled")]
+    data = entry.get("data", {})
     scores = entry.get("dev_scores", {})
-    text = ", ".join(f"{s}: {v['psnr_y']:.2f} / {v['ssim_y']:.4f}" for s, v in sorted(scores.items())) or "—"
-    return name, _human(count_parameters(name)), entry.get("file", "—"), text
+    return [
+        ("weights", f"{entry['file']}  sha256 {entry.get('sha256', '?')}"),
+        ("recipe", f"{entry.get('recipe') or '?'}, {entry.get('steps', '?')} steps"),
+        ("data", f"{data.get('kind', '?')} from {data.get('clean_dir') or data.get('root') or '?'}"),
+        ("licence", entry.get("data_licence") or "?"),
+        ("dev", ", ".join(f"{s} {v['psnr_y']:.2f} / {v['ssim_y']:.4f}" for s, v in sorted(scores.items())) or "—"),
+    ]
 
 
 def _human(count: int) -> str:

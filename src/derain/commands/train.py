@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from derain.train.trainer import train
 
     config = load_config(args.config, args.overrides)
-    result = train(config, resume=args.resume)
+    result = train(config, resume=args.resume, recipe=str(args.config))
     if result.export_path is not None:
         print(f"exported {result.export_path}")
     best = f", best val PSNR-Y {result.best_psnr:.2f} dB" if result.best_psnr is not None else ""

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 
 from derain import __version__
-from derain.api import Derainer, bundled_weights, list_models, load
-from derain.checkpoint import read_manifest, update_manifest
+from derain.api import Derainer, list_models, load
+from derain.checkpoint import bundled_weights, read_manifest, update_manifest
 from derain.data.io import list_images, read_rgb, write_image
 from derain.data.pairing import RAIN_DIRS, find_paired_layout, pair_folders
 from derain.errors import ConfigError, DatasetError

@@ -66,8 +66,5 @@ register_model(
         config_cls=BaselineConfig,
         build=BaselineUNet,
         config=BaselineConfig(),
-        summary="small residual U-Net, supervised on synthetic pairs (the project's control model)",
-        paper="derain control model (no paper)",
-        weights="baseline.safetensors",
     )
 )

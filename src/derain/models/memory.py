@@ -204,8 +204,5 @@ register_model(
         config_cls=MemoryConfig,
         build=MemoryDerainer,
         config=MemoryConfig(),
-        summary="encoder-decoder + rain-streak memory, trained on time-lapse pairs without ground truth",
-        paper="Cho, Kim & Sohn, Memory-guided Image De-raining Using Time-Lapse Data (seeds/001)",
-        weights="memory.safetensors",
     )
 )

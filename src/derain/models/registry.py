@@ -1,4 +1,6 @@
-"""Model registry: name -> how to build it, its default config and its bundled weights.
+"""Model registry: name -> how to build it and its default config.
+
+Bundled weights, their recipe and scores are in the manifest (:mod:`derain.checkpoint`), not here.
 
 Names follow ``family`` or ``family.variant`` (e.g. ``timelapse``, ``timelapse.paper``).
 Families are imported explicitly in :mod:`derain.models` -- no directory scans.
@@ -7,7 +9,7 @@ Families are imported explicitly in :mod:`derain.models` -- no directory scans.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from derain.models.base import DerainModel
@@ -26,19 +28,12 @@ class ModelSpec:
         config_cls: frozen dataclass of the architecture's hyper-parameters.
         build: ``config -> model``.
         config: this variant's default config (an instance of ``config_cls``).
-        summary: one line shown by ``derain models``.
-        paper: seed paper file or citation.
-        weights: file name of the bundled ``.safetensors`` in ``derain/weights`` (None if none).
     """
 
     name: str
     config_cls: type
     build: Callable[[Any], DerainModel]
     config: Any
-    summary: str
-    paper: str = ""
-    weights: str | None = None
-    tags: tuple[str, ...] = field(default_factory=tuple)
 
 
 MODELS: Registry[ModelSpec] = Registry("model")

@@ -186,30 +186,11 @@ class TimelapseNet(DerainModel):
         return ModelOutput(background=(x - rain).clamp(0.0, 1.0), rain=rain)
 
 
-def _spec(name: str, config: TimelapseConfig, summary: str, weights: str | None) -> ModelSpec:
-    return ModelSpec(
-        name=name,
-        config_cls=TimelapseConfig,
-        build=TimelapseNet,
-        config=config,
-        summary=summary,
-        paper="Cho et al. 2020, Single Image Deraining Using Time-Lapse Data (seed 000)",
-        weights=weights,
-        tags=("single-image", "no-ground-truth"),
-    )
-
-
 #: Narrow default, chosen by measurement (see docs/methods/timelapse.md).
 NARROW = TimelapseConfig(widths=(8, 16, 32), kernels=(1, 3, 5))
 
+register_model(ModelSpec(name="timelapse", config_cls=TimelapseConfig, build=TimelapseNet, config=NARROW))
+# The paper's Tables I-II widths (~150 M parameters); no bundled weights.
 register_model(
-    _spec(
-        "timelapse",
-        NARROW,
-        "multi-scale encoders + dynamic fusion, trained on time-lapse pairs without ground truth (narrow)",
-        "timelapse.safetensors",
-    )
-)
-register_model(
-    _spec("timelapse.paper", TimelapseConfig(), "the paper's Tables I-II widths (~150 M parameters, no weights)", None)
+    ModelSpec(name="timelapse.paper", config_cls=TimelapseConfig, build=TimelapseNet, config=TimelapseConfig())
 )

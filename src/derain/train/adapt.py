@@ -59,8 +59,7 @@ def adaptable_recipe(model: str) -> dict[str, Any]:
     Raises:
         ModelError: ``model`` is unknown, has no bundled weights, or was trained with ground truth.
     """
-    from derain.api import bundled_weights
-    from derain.checkpoint import read_manifest
+    from derain.checkpoint import bundled_weights, read_manifest
 
     recipe = read_manifest().get(model, {}).get("config")
     if recipe is None or bundled_weights(model) is None:

@@ -60,10 +60,11 @@ class ObjectiveSection:
 
 @dataclass(frozen=True)
 class DataSection:
-    """``data``: ``build_dataset(kind, **options)``."""
+    """``data``: ``build_dataset(kind, **options)``; ``licence`` (terms of the training data) goes to the manifest."""
 
     kind: str
     options: dict[str, Any] = field(default_factory=dict)
+    licence: str | None = None
 
 
 @dataclass(frozen=True)

@@ -63,13 +63,16 @@ class TrainResult:
     export_path: Path | None
 
 
-def train(config: TrainConfig, *, resume: bool = False, command: str | None = None) -> TrainResult:
+def train(
+    config: TrainConfig, *, resume: bool = False, command: str | None = None, recipe: str | None = None
+) -> TrainResult:
     """Train ``config`` end to end (or continue its run with ``resume``) and export the best weights.
 
     Args:
         config: a validated recipe.
         resume: continue from the latest checkpoint in ``output.dir`` (start fresh if there is none).
         command: the command line recorded in the manifest (default: ``derain`` + ``sys.argv[1:]``).
+        recipe: the YAML file ``config`` was loaded from, recorded in the manifest.
 
     Raises:
         ConfigError: the run folder already has checkpoints and ``resume`` is off, or the dataset is
@@ -78,7 +81,7 @@ def train(config: TrainConfig, *, resume: bool = False, command: str | None = No
     """
     env = init_distributed(config.train.device)
     try:
-        return _Run(config, env, command or shlex.join(["derain", *sys.argv[1:]])).run(resume)
+        return _Run(config, env, command or shlex.join(["derain", *sys.argv[1:]]), recipe).run(resume)
     finally:
         shutdown(env)
 
@@ -226,10 +229,10 @@ def describe_hardware(env: DistEnv) -> dict[str, Any]:
 class _Run:
     """State of one training process; methods hand values back rather than stash them."""
 
-    def __init__(self, config: TrainConfig, env: DistEnv, command: str) -> None:
+    def __init__(self, config: TrainConfig, env: DistEnv, command: str, recipe: str | None) -> None:
         from derain.data.datasets import build_dataset
 
-        self.config, self.env, self.command = config, env, command
+        self.config, self.env, self.command, self.recipe = config, env, command, recipe
         tc = config.train
         self.run_dir = Path(config.output.dir)
         self.ckpt_dir = self.run_dir / "checkpoints"
@@ -393,7 +396,7 @@ class _Run:
 
     def _export(self, wall_time: float) -> Path | None:
         """Write the best (or last) model to ``output.export.path`` and record it in the manifest."""
-        from derain.checkpoint import save_weights, update_manifest
+        from derain.checkpoint import file_sha256, save_weights, update_manifest
 
         export = self.config.output.export
         if export is None:
@@ -406,9 +409,12 @@ class _Run:
         )
         entry = {
             "file": path.name,
+            "sha256": file_sha256(path),
             "model": self.config.model.name,
+            "recipe": self.recipe,
             "config": config_to_dict(self.config),
             "data": {"kind": self.config.data.kind, **self.config.data.options, "items": len(self.dataset)},
+            "data_licence": self.config.data.licence,
             "steps": self.step,
             "best_step": self.best["step"] if self.best else self.step,
             "val": self.best,
@@ -427,8 +433,7 @@ def _initial_model(config: TrainConfig) -> DerainModel:
     init = config.model.init
     if init is None:
         return model
-    from derain.api import bundled_weights
-    from derain.checkpoint import apply_weights, load_weights_file
+    from derain.checkpoint import apply_weights, bundled_weights, load_weights_file
 
     path = bundled_weights(config.model.name) if init == "bundled" else Path(init)
     if path is None:
