@@ -22,7 +22,8 @@ import pytest
 from PIL import Image
 
 from conftest import REPO, cli_env, smooth_image
-from derain.data.io import VideoWriter, read_image, write_image
+from derain.data.io import read_image, write_image
+from derain.data.video import VideoWriter
 
 #: Runs each JSON-given argv through ``derain.cli.main`` and prints one JSON result per case.
 _DRIVER = """

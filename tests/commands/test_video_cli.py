@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_cli, smooth_image
-from derain.data.io import VideoWriter, open_video
+from derain.data.video import VideoWriter, open_video
 
 
 @pytest.fixture

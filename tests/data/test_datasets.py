@@ -11,7 +11,7 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from derain.data.datasets import DATASETS, build_dataset
-from derain.data.io import VideoWriter
+from derain.data.video import VideoWriter
 from derain.errors import ConfigError, DatasetError
 
 STEP = 10  # brightness step between successive frames of a sequence (uint8 levels)

@@ -12,7 +12,7 @@ from PIL import Image, ImageOps
 
 from conftest import smooth_image
 from derain.atomic import atomic_path
-from derain.data import io
+from derain.data import io, video
 from derain.errors import ImageReadError, ImageTooLargeError, VideoReadError, WriteError
 
 TOL8 = 0.5 / 255 + 1e-6  # 8-bit quantisation plus float32 rounding
@@ -307,11 +307,11 @@ def _clip(h: int, w: int, n: int = 8) -> list[np.ndarray]:
 def test_video_round_trip(tmp_path: Path, suffix: str, size: tuple[int, int]) -> None:
     frames = _clip(*size)
     path = tmp_path / f"clip{suffix}"
-    with io.VideoWriter(path, Fraction(30000, 1001)) as writer:
+    with video.VideoWriter(path, Fraction(30000, 1001)) as writer:
         for frame in frames:
             writer.write(frame)
     assert _no_temp_files(tmp_path)
-    info, it = io.open_video(path)
+    info, it = video.open_video(path)
     assert (info.height, info.width) == size
     assert info.fps == pytest.approx(30000 / 1001, rel=1e-6)
     decoded = list(it)
@@ -324,14 +324,14 @@ def test_video_round_trip(tmp_path: Path, suffix: str, size: tuple[int, int]) ->
 def test_video_write_failure_leaves_no_file(tmp_path: Path) -> None:
     path = tmp_path / "clip.mp4"
     path.write_bytes(b"old")
-    with pytest.raises(ValueError, match="expected"), io.VideoWriter(path, 25) as writer:
+    with pytest.raises(ValueError, match="expected"), video.VideoWriter(path, 25) as writer:
         writer.write(np.zeros((16, 16, 3), np.float32))
         writer.write(np.zeros((8, 8, 3), np.float32))
     assert path.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
 
 
 def test_video_writer_without_frames(tmp_path: Path) -> None:
-    with pytest.raises(WriteError, match="no frames"), io.VideoWriter(tmp_path / "c.mp4", 25):
+    with pytest.raises(WriteError, match="no frames"), video.VideoWriter(tmp_path / "c.mp4", 25):
         pass
     assert list(tmp_path.iterdir()) == []
 
@@ -339,30 +339,30 @@ def test_video_writer_without_frames(tmp_path: Path) -> None:
 def test_frame_folder_round_trip(tmp_path: Path) -> None:
     frames = _clip(9, 11, n=3)
     out = tmp_path / "frames"
-    with io.VideoWriter(out, 12.5) as writer:
+    with video.VideoWriter(out, 12.5) as writer:
         for frame in frames:
             writer.write(frame)
     assert sorted(p.name for p in out.iterdir()) == ["000001.png", "000002.png", "000003.png", "fps.txt"]
-    info, it = io.open_video(out)
-    assert info == io.VideoInfo(fps=12.5, width=11, height=9, frame_count=3)
+    info, it = video.open_video(out)
+    assert info == video.VideoInfo(fps=12.5, width=11, height=9, frame_count=3)
     for got, want in zip(it, frames, strict=True):
         assert np.abs(got - want).max() <= TOL8
-    with pytest.raises(WriteError, match="already holds images"), io.VideoWriter(out, 25) as writer:
+    with pytest.raises(WriteError, match="already holds images"), video.VideoWriter(out, 25) as writer:
         writer.write(frames[0])
 
 
 def test_frame_folder_default_fps_and_bad_fps(tmp_path: Path, tiny_image: np.ndarray) -> None:
     io.write_image(tmp_path / "f1.jpg", tiny_image)
-    assert io.open_video(tmp_path)[0].fps == io.DEFAULT_FPS
+    assert video.open_video(tmp_path)[0].fps == video.DEFAULT_FPS
     (tmp_path / "fps.txt").write_text("fast")
     with pytest.raises(VideoReadError, match=r"fps\.txt: frame rate 'fast'"):
-        io.open_video(tmp_path)
+        video.open_video(tmp_path)
 
 
 def test_frame_folder_size_mismatch(tmp_path: Path) -> None:
     io.write_image(tmp_path / "1.png", np.zeros((4, 4, 3), np.float32))
     io.write_image(tmp_path / "2.png", np.zeros((4, 6, 3), np.float32))
-    _, it = io.open_video(tmp_path)
+    _, it = video.open_video(tmp_path)
     with pytest.raises(VideoReadError, match=r"2\.png: frame is 6x4 but the first frame is 4x4"):
         list(it)
 
@@ -370,20 +370,20 @@ def test_frame_folder_size_mismatch(tmp_path: Path) -> None:
 def test_bad_video_inputs(tmp_path: Path) -> None:
     junk = _write_bytes(tmp_path / "junk.mp4", np.random.default_rng(0).bytes(4096))
     with pytest.raises(VideoReadError, match=r"junk\.mp4: cannot open video"):
-        io.open_video(junk)
+        video.open_video(junk)
     with pytest.raises(VideoReadError, match="no such file"):
-        io.open_video(tmp_path / "missing.mp4")
+        video.open_video(tmp_path / "missing.mp4")
     with pytest.raises(VideoReadError, match="empty file"):
-        io.open_video(_write_bytes(tmp_path / "empty.mp4", b""))
+        video.open_video(_write_bytes(tmp_path / "empty.mp4", b""))
     (tmp_path / "nothing").mkdir()
     with pytest.raises(VideoReadError, match="no image frames"):
-        io.open_video(tmp_path / "nothing")
+        video.open_video(tmp_path / "nothing")
 
 
 @pytest.mark.shared
 def test_shared_bench_frame_folder(shared_data: Path) -> None:
     folder = next(p for p in sorted((shared_data / "bench" / "video").glob("*/rain")) if p.is_dir())
-    info, it = io.open_video(folder)
+    info, it = video.open_video(folder)
     first = next(it)
     assert first.shape == (info.height, info.width, 3) and info.frame_count and info.frame_count > 1
 

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import run_cli, smooth_image
 from derain.data.datasets import build_dataset
-from derain.data.io import VideoWriter, write_image
+from derain.data.io import write_image
+from derain.data.video import VideoWriter
 from derain.errors import ConfigError, DatasetError, ModelError
 from derain.train.adapt import AdaptOptions, adapt_config, adaptable_models, adaptable_recipe, collect_scenes
 

@@ -16,8 +16,9 @@ from derain.errors import ConfigError
 from derain.models import DerainModel
 from derain.train.config import TrainSection, parse_config
 from derain.train.objectives import OBJECTIVES, Objective
+from derain.train.optim import lr_factor
 from derain.train.runlog import read_log
-from derain.train.trainer import TrainingDivergedError, lr_factor, train
+from derain.train.trainer import TrainingDivergedError, train
 
 
 @pytest.fixture(scope="module")

@@ -46,11 +46,12 @@ def run(args: argparse.Namespace) -> int:
     """Run the model once on the image and write the PNGs; returns the exit code."""
     import torch
 
+    from derain.data.arrays import fit_within, to_chw, to_hwc
     from derain.data.io import read_rgb, write_image
 
     model = build_named_model(args).eval()
-    rgb = _fit(read_rgb(args.image), args.max_side)
-    x = torch.from_numpy(rgb).permute(2, 0, 1)[None]
+    rgb = fit_within(read_rgb(args.image), args.max_side)
+    x = to_chw(rgb)[None]
     with torch.inference_mode():
         out = model(x)
     weights = out.extras.get("read_weights")
@@ -62,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
     lo, hi = float(maps.min()), float(maps.max())
     for m, item_map in enumerate(maps):
         write_image(args.out / f"item_{m:02d}.png", heat_overlay(rgb, (item_map - lo) / max(hi - lo, 1e-12)))
-    write_image(args.out / "rain.png", _to_numpy(out.rain).clip(0.0, 1.0))
-    write_image(args.out / "background.png", _to_numpy(out.background))
+    write_image(args.out / "rain.png", to_hwc(out.rain[0]).clip(0.0, 1.0))
+    write_image(args.out / "background.png", to_hwc(out.background[0]))
     print(f"wrote {len(maps)} item maps, rain.png and background.png to {args.out} (read weights {lo:.4f}..{hi:.4f})")
     return 0
 
@@ -86,20 +87,3 @@ def _upsample(weights: torch.Tensor, h: int, w: int, divisor: int) -> np.ndarray
     cells = weights[..., :th, :tw]
     full = F.interpolate(cells, size=(th * divisor, tw * divisor), mode="bilinear", align_corners=False)
     return full[0, :, :h, :w].numpy()
-
-
-def _fit(rgb: np.ndarray, max_side: int) -> np.ndarray:
-    """Downscale so the longer side is at most ``max_side`` (the model runs untiled here)."""
-    import torch
-    from torch.nn import functional as F
-
-    scale = max_side / max(rgb.shape[:2])
-    if scale >= 1:
-        return rgb
-    x = torch.from_numpy(rgb).permute(2, 0, 1)[None]
-    size = (max(1, round(rgb.shape[0] * scale)), max(1, round(rgb.shape[1] * scale)))
-    return F.interpolate(x, size=size, mode="area")[0].permute(1, 2, 0).numpy()
-
-
-def _to_numpy(x: torch.Tensor) -> np.ndarray:
-    return x[0].permute(1, 2, 0).numpy().astype("float32")

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     """Derain every frame in order; returns 0."""
     from tqdm import tqdm
 
-    from derain.data.io import VideoWriter, open_video
+    from derain.data.video import VideoWriter, open_video
 
     _check_output(args.input, args.output, overwrite=args.overwrite)
     info, frames = open_video(args.input)

@@ -1,9 +1,8 @@
-"""Image and video reading/writing: every bad file becomes a one-line error naming it.
+"""Image reading/writing and listing: every bad file becomes a one-line error naming it.
 
 Images load as float32 RGB ``(H, W, 3)`` in [0, 1] plus what is needed to write them back
 faithfully (bit depth, alpha). Pillow identifies, validates and decodes everything it can hold;
-OpenCV decodes and encodes 16-bit colour, which Pillow cannot hold. Video goes through PyAV;
-a folder of frames works wherever a video file does.
+OpenCV decodes and encodes 16-bit colour, which Pillow cannot hold. Video is :mod:`derain.data.video`.
 
 Outputs are written to a temp file in the destination folder and renamed into place, so a
 crash or a failed encode never leaves a half-written file or destroys an older one.
@@ -13,31 +12,22 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
-from types import TracebackType
 
-import av
 import cv2
 import numpy as np
 from PIL import Image
 
 from derain.atomic import atomic_path
-from derain.errors import FileReadError, ImageReadError, ImageTooLargeError, VideoReadError, WriteError
+from derain.errors import FileReadError, ImageReadError, ImageTooLargeError, WriteError
 
 __all__ = [
-    "DEFAULT_FPS",
     "DEFAULT_MAX_PIXELS",
     "IMAGE_SUFFIXES",
-    "VIDEO_SUFFIXES",
     "LoadedImage",
-    "VideoInfo",
-    "VideoWriter",
     "list_images",
-    "open_video",
     "read_image",
     "read_rgb",
     "write_image",
@@ -45,11 +35,7 @@ __all__ = [
 
 #: Largest image (in pixels) read by default: ~ a 14k x 8.5k photo; guards against decompression bombs.
 DEFAULT_MAX_PIXELS = 120_000_000
-#: Frame rate of a frame folder without an ``fps.txt``.
-DEFAULT_FPS = 25
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
-VIDEO_SUFFIXES: frozenset[str] = frozenset({".mp4", ".mkv", ".mov"})
-FPS_FILE = "fps.txt"
 
 _PIL_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
 _PIL_FORMATS |= {".bmp": "BMP", ".webp": "WEBP"}
@@ -95,16 +81,6 @@ class LoadedImage:
     def grayscale(self) -> bool:
         """True when the file holds one gray channel (plus maybe alpha): pass it to :func:`write_image`."""
         return self.mode in _GRAY_MODES
-
-
-@dataclass
-class VideoInfo:
-    """What :func:`open_video` knows before decoding; ``frame_count`` is None when the container omits it."""
-
-    fps: float
-    width: int
-    height: int
-    frame_count: int | None
 
 
 # --------------------------------------------------------------------------------------------- images
@@ -322,186 +298,3 @@ def list_images(folder: str | Path, *, recursive: bool = False) -> list[Path]:
 
 def _natural_key(name: str) -> list[int | str]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
-# --------------------------------------------------------------------------------------------- video
-
-
-def open_video(path: str | Path) -> tuple[VideoInfo, Iterator[np.ndarray]]:
-    """Open a video file (via PyAV) or a folder of frames; frames are decoded lazily.
-
-    A frame folder holds image files in natural order (:func:`list_images`); its frame rate is read
-    from an ``fps.txt`` inside (a number or a fraction such as ``30000/1001``), else ``DEFAULT_FPS``.
-
-    Returns:
-        The video's info and an iterator of float32 ``(H, W, 3)`` RGB frames in [0, 1].
-
-    Raises:
-        VideoReadError: missing, empty, undecodable, no video stream, or frames of different sizes.
-    """
-    path = Path(path)
-    if path.is_dir():
-        return _open_frame_folder(path)
-    _check_file(path, VideoReadError)
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise VideoReadError(path, "no video stream in file")
-            stream = container.streams.video[0]
-            rate = stream.average_rate or stream.guessed_rate
-            if not rate or not stream.width:
-                raise VideoReadError(path, "video stream has no frame rate or size")
-            info = VideoInfo(float(rate), stream.width, stream.height, stream.frames or None)
-    except av.error.FFmpegError as e:
-        raise VideoReadError(path, f"cannot open video ({_one_line(e)})") from None
-    return info, _decode_video(path)
-
-
-def _decode_video(path: Path) -> Iterator[np.ndarray]:
-    """Decode frames one by one; the file is opened only when iteration starts."""
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24").astype(np.float32) / 255.0
-    except av.error.FFmpegError as e:
-        raise VideoReadError(path, f"cannot decode video ({_one_line(e)})") from None
-
-
-def _open_frame_folder(folder: Path) -> tuple[VideoInfo, Iterator[np.ndarray]]:
-    frames = list_images(folder)
-    if not frames:
-        raise VideoReadError(folder, "folder holds no image frames")
-    first = read_rgb(frames[0])
-    info = VideoInfo(_read_fps(folder), first.shape[1], first.shape[0], len(frames))
-    return info, _iter_frames(frames, first)
-
-
-def _read_fps(folder: Path) -> float:
-    fps_file = folder / FPS_FILE
-    if not fps_file.is_file():
-        return float(DEFAULT_FPS)
-    text = fps_file.read_text(encoding="utf-8").strip()
-    try:
-        fps = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise VideoReadError(fps_file, f"frame rate {text!r} is not a number such as 25 or 30000/1001") from None
-    if fps <= 0:
-        raise VideoReadError(fps_file, f"frame rate must be positive, got {text!r}")
-    return float(fps)
-
-
-def _iter_frames(frames: list[Path], first: np.ndarray) -> Iterator[np.ndarray]:
-    yield first
-    for frame_path in frames[1:]:
-        rgb = read_rgb(frame_path)
-        if rgb.shape != first.shape:
-            size, expected = f"{rgb.shape[1]}x{rgb.shape[0]}", f"{first.shape[1]}x{first.shape[0]}"
-            raise VideoReadError(frame_path, f"frame is {size} but the first frame is {expected}")
-        yield rgb
-
-
-def _exact_rate(fps: float | Fraction | str) -> Fraction:
-    """``29.97`` -> 2997/100 and ``30000/1001`` stays exact, so container time bases do not drift."""
-    rate = Fraction(fps).limit_denominator(100_000)
-    if rate <= 0:
-        raise ValueError(f"fps must be positive, got {fps}")
-    return rate
-
-
-class VideoWriter:
-    """Write frames to a video file or a frame folder; use as a context manager.
-
-    ``.mp4``/``.mkv``/``.mov`` -> H.264 (libx264) through PyAV, encoded to a temp file and renamed on
-    close. Even sizes use ``yuv420p`` (plays everywhere); odd sizes use ``yuv444p`` so the frame size
-    is kept exactly (some players, e.g. browsers, cannot play 4:4:4 H.264). Any other path becomes a
-    folder of 8-bit PNG frames ``000001.png``, ... plus ``fps.txt``; that folder must not already
-    hold images, because stale frames from an older run would silently join the video.
-    """
-
-    def __init__(self, path: str | Path, fps: float | Fraction | str, *, crf: int = 18) -> None:
-        self.path = Path(path)
-        self.rate = _exact_rate(fps)
-        self.crf = crf
-        self.is_file = self.path.suffix.lower() in VIDEO_SUFFIXES
-        self.frame_count = 0
-        self._size: tuple[int, int] | None = None  # (H, W) of the first frame
-        self._stack = ExitStack()
-        self._container: av.container.OutputContainer | None = None
-        self._stream: av.VideoStream | None = None
-
-    def __enter__(self) -> VideoWriter:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc is None:
-            self.close()
-        else:
-            self._abort(exc_type, exc, tb)
-
-    def write(self, rgb: np.ndarray) -> None:
-        """Append one float ``(H, W, 3)`` RGB frame in [0, 1]; all frames must have the first one's size."""
-        pixels = _to_pixels(rgb, None)
-        if self._size is None:
-            self._size = pixels.shape[:2]
-            self._start()
-        elif pixels.shape[:2] != self._size:
-            raise ValueError(f"{self.path}: frame {self.frame_count + 1} is {pixels.shape[:2]}, expected {self._size}")
-        self.frame_count += 1
-        if self.is_file:
-            self._encode(av.VideoFrame.from_ndarray(_quantize(pixels, np.uint8), format="rgb24"))
-        else:
-            write_image(self.path / f"{self.frame_count:06d}.png", pixels)
-
-    def close(self) -> None:
-        """Flush the encoder and move the finished file into place.
-
-        Raises:
-            WriteError: no frame was written.
-        """
-        if self.frame_count == 0:
-            raise WriteError(f"{self.path}: no frames were written")
-        with self._stack:  # renames the temp file on success, removes it if flushing fails
-            if self._container is not None:
-                self._encode(None)
-                self._container.close()
-                self._container = None
-
-    def _start(self) -> None:
-        """Open the output on the first frame, once the size is known."""
-        if not self.is_file:
-            if self.path.is_dir() and list_images(self.path):
-                raise WriteError(f"{self.path}: output frame folder already holds images; choose an empty folder")
-            with atomic_path(self.path / FPS_FILE) as tmp:
-                tmp.write_text(f"{self.rate}\n", encoding="utf-8")
-            return
-        if "libx264" not in av.codecs_available:
-            raise WriteError(f"{self.path}: this PyAV build has no libx264 encoder; write a frame folder instead")
-        height, width = self._size
-        tmp = self._stack.enter_context(atomic_path(self.path))
-        try:
-            self._container = av.open(str(tmp), mode="w")
-        except (av.error.FFmpegError, OSError) as e:
-            self._abort(type(e), e, e.__traceback__)
-            raise WriteError(f"{self.path}: cannot create video file ({_one_line(e)})") from None
-        stream = self._container.add_stream("libx264", rate=self.rate)
-        stream.width, stream.height = width, height
-        stream.pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
-        stream.options = {"crf": str(self.crf)}
-        self._stream = stream
-
-    def _encode(self, frame: av.VideoFrame | None) -> None:
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-
-    def _abort(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        """Drop a half-written video file (the temp is removed; an older file at ``path`` survives)."""
-        try:
-            if self._container is not None:
-                self._container.close()
-        finally:
-            self._container = None
-            self._stack.__exit__(exc_type, exc, tb)

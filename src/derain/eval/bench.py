@@ -12,25 +12,25 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import subprocess
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 
 from derain import __version__
 from derain.api import Derainer, list_models, load
 from derain.checkpoint import bundled_weights, read_manifest, update_manifest
+from derain.data.arrays import fit_within
 from derain.data.io import list_images, read_rgb, write_image
 from derain.data.pairing import RAIN_DIRS, find_paired_layout, pair_folders
 from derain.errors import ConfigError, DatasetError
 from derain.eval.cost import FLOP_NOTE, measure_cost
 from derain.eval.metrics import METRIC_NAMES, PROTOCOL, score_images
 from derain.eval.report import jsonable, make_grid
+from derain.hardware import describe_hardware
 
 __all__ = [
     "IDENTITY",
@@ -225,7 +225,7 @@ def _real_grids(models: Sequence[BenchModel], folder: Path, files: list[Path], o
     labels = ["input", *(m.label for m in models)]
     grids = []
     for path in files:
-        rgb = _fit(read_rgb(path), REAL_MAX_SIDE)
+        rgb = fit_within(read_rgb(path), REAL_MAX_SIDE)
         grid = make_grid([rgb, *(m.derainer(rgb) for m in models)], labels, cell=GRID_CELL)
         rel = Path("grids", name, f"{path.stem}.png")
         write_image(out_dir / rel, grid)
@@ -233,29 +233,20 @@ def _real_grids(models: Sequence[BenchModel], folder: Path, files: list[Path], o
     return {"name": name, "path": str(folder), "count": len(grids), "columns": labels, "grids": grids}
 
 
-def _fit(rgb: np.ndarray, max_side: int) -> np.ndarray:
-    """Downscale (area filter) so the longer side is at most ``max_side``; never upscale."""
-    h, w = rgb.shape[:2]
-    scale = max_side / max(h, w)
-    if scale >= 1:
-        return rgb
-    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-
-
 def environment(device: torch.device) -> dict[str, Any]:
     """Where the numbers came from: code version, library versions, hardware, date."""
-    cuda = device.type == "cuda"
+    hardware = describe_hardware(device)
     return {
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": None if (status := _git("status", "--porcelain")) is None else bool(status),
         "package_version": __version__,
-        "torch_version": torch.__version__,
+        "torch_version": hardware["torch"],
         "python_version": platform.python_version(),
-        "cuda_version": torch.version.cuda if cuda else None,
-        "gpu": torch.cuda.get_device_name(device) if cuda else None,
-        "device": str(device),
-        "cpu_model": _cpu_model(),
-        "cpu_threads": torch.get_num_threads(),
+        "cuda_version": torch.version.cuda if device.type == "cuda" else None,
+        "gpu": hardware["gpu"],
+        "device": hardware["device"],
+        "cpu_model": hardware["cpu"],
+        "cpu_threads": hardware["threads"],
         "platform": platform.platform(),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -270,17 +261,6 @@ def _git(*args: str) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip()
-
-
-def _cpu_model() -> str:
-    """CPU model name from /proc/cpuinfo (Linux), else what :mod:`platform` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or sys.platform
 
 
 def dev_scores(report: Mapping[str, Any], label: str) -> dict[str, dict[str, float | int]]:

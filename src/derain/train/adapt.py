@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from derain.data.datasets import DATASETS, scene_frame_dir
-from derain.data.io import list_images, open_video, write_image
+from derain.data.io import list_images, write_image
+from derain.data.video import open_video
 from derain.errors import ConfigError, DatasetError, ModelError
 from derain.train.config import TrainConfig, parse_config
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import math
 import os
-import platform
-import random
 import shlex
 import sys
 import time
@@ -38,11 +36,15 @@ from tqdm import tqdm
 
 from derain.atomic import atomic_path
 from derain.errors import ConfigError, DerainError
+from derain.hardware import describe_hardware
 from derain.models import DerainModel, build_model
 from derain.train.config import TrainConfig, TrainSection, config_to_dict
 from derain.train.distributed import DistEnv, all_gather_objects, all_reduce_mean, barrier, init_distributed, shutdown
 from derain.train.objectives import Objective, build_objective
+from derain.train.optim import build_optimizer, lr_factor
+from derain.train.rng import rng_state, seed_everything, set_rng_state
 from derain.train.runlog import JsonlLog, plot_curves
+from derain.train.validate import validate
 
 __all__ = ["TrainResult", "TrainingDivergedError", "latest_checkpoint", "train"]
 
@@ -157,46 +159,6 @@ class _BatchStream:
         )
 
 
-def _build_optimizer(params: list[nn.Parameter], train: TrainSection) -> torch.optim.Optimizer:
-    cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[train.optimizer]
-    return cls(params, lr=train.lr, betas=train.betas, weight_decay=train.weight_decay)
-
-
-def lr_factor(step: int, train: TrainSection) -> float:
-    """Multiplier of ``train.lr`` after ``step`` optimiser steps: linear warm-up, then the schedule."""
-    if step < train.warmup_steps:
-        return (step + 1) / train.warmup_steps
-    if train.schedule == "step":
-        return train.gamma ** sum(step >= m for m in train.milestones)
-    if train.schedule == "cosine":
-        span = max(1, train.steps - train.warmup_steps)
-        t = min(1.0, (step - train.warmup_steps) / span)
-        floor = train.min_lr / train.lr
-        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t))
-    return 1.0
-
-
-def _rng_state(device: torch.device) -> dict[str, Any]:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _set_rng_state(state: dict[str, Any], device: torch.device) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
 def _save(payload: dict[str, Any], path: Path) -> None:
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
@@ -204,23 +166,6 @@ def _save(payload: dict[str, Any], path: Path) -> None:
 
 def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
-
-
-def describe_hardware(env: DistEnv) -> dict[str, Any]:
-    """CPU model, GPU name, torch version and thread count for the manifest."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line]
-        cpu = names[0] if names else cpu
-    return {
-        "cpu": cpu,
-        "gpu": torch.cuda.get_device_name(env.device) if env.device.type == "cuda" else None,
-        "device": str(env.device),
-        "world_size": env.world_size,
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-    }
 
 
 # ----------------------------------------------------------------------------- the run
@@ -241,16 +186,16 @@ class _Run:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = not tc.deterministic
-        _seed_everything(tc.seed)
+        seed_everything(tc.seed)
         self.model = _initial_model(config).to(env.device)
         self.objective = build_objective(config.objective.name, config.objective.options).to(env.device)
-        _seed_everything(tc.seed + env.rank)
+        seed_everything(tc.seed + env.rank)
         self.dataset = build_dataset(config.data.kind, **config.data.options)
         self.stream = _BatchStream(self.dataset, tc, env)
         step_module = _TrainStep(self.model, self.objective)
         self.step_module: nn.Module = DistributedDataParallel(step_module) if env.distributed else step_module
         self.params = [p for p in step_module.parameters() if p.requires_grad]
-        self.optimizer = _build_optimizer(self.params, tc)
+        self.optimizer = build_optimizer(self.params, tc)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, tc))
         self.amp = env.device.type == "cuda" and tc.amp != "off"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and tc.amp == "fp16")
@@ -359,7 +304,7 @@ class _Run:
 
     def _checkpoint(self, seconds: float) -> None:
         """All ranks hand in their RNG states; rank 0 writes ``step_N.pt`` atomically and prunes old ones."""
-        rng = all_gather_objects(_rng_state(self.env.device), self.env)
+        rng = all_gather_objects(rng_state(self.env.device), self.env)
         if self.env.is_main:
             payload = {
                 "step": self.step,
@@ -388,7 +333,7 @@ class _Run:
         self.scheduler.load_state_dict(ckpt["scheduler"])
         self.scaler.load_state_dict(ckpt["scaler"])
         rng = ckpt["rng"]
-        _set_rng_state(_cpu_rng(rng[self.env.rank] if len(rng) == self.env.world_size else rng[0]), self.env.device)
+        set_rng_state(rng[self.env.rank] if len(rng) == self.env.world_size else rng[0], self.env.device)
         self.stream.load_state(ckpt["data"])
         self.step, self.elapsed, self.best = ckpt["step"], ckpt["elapsed_s"], ckpt["best"]
 
@@ -419,7 +364,7 @@ class _Run:
             "best_step": self.best["step"] if self.best else self.step,
             "val": self.best,
             "wall_time_s": round(wall_time, 1),
-            "hardware": describe_hardware(self.env),
+            "hardware": {**describe_hardware(self.env.device), "world_size": self.env.world_size},
             "command": self.command,
             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
@@ -443,29 +388,3 @@ def _initial_model(config: TrainConfig) -> DerainModel:
         raise ConfigError(f"model.init: {path} holds weights of {name!r}, not {config.model.name!r}")
     apply_weights(model, state, path)
     return model
-
-
-def _cpu_rng(state: dict[str, Any]) -> dict[str, Any]:
-    """RNG byte tensors must be CPU tensors whatever ``map_location`` did."""
-    return {k: v.cpu() if torch.is_tensor(v) else v for k, v in state.items()}
-
-
-@torch.no_grad()
-def validate(model: DerainModel, folder: str | Path, device: torch.device, max_images: int | None) -> dict[str, float]:
-    """Mean Y-channel PSNR/SSIM of ``model`` on a paired folder, outputs quantised to 8 bits like saved PNGs."""
-    from derain.data.io import read_rgb
-    from derain.data.pairing import find_paired_layout, pair_folders
-    from derain.eval.metrics import psnr_pt, ssim_pt
-
-    pairs = pair_folders(*find_paired_layout(folder))[:max_images]
-    was_training = model.training
-    model.eval()
-    psnrs, ssims = [], []
-    for rain_path, clean_path in pairs:
-        rain = torch.from_numpy(read_rgb(rain_path)).permute(2, 0, 1)[None].to(device)
-        clean = torch.from_numpy(read_rgb(clean_path)).permute(2, 0, 1)[None].to(device)
-        out = model(rain).background.float()
-        psnrs.append(float(psnr_pt(out, clean, quantize=True)[0]))
-        ssims.append(float(ssim_pt(out, clean, quantize=True)[0]))
-    model.train(was_training)
-    return {"psnr_y": float(np.mean(psnrs)), "ssim_y": float(np.mean(ssims)), "count": len(pairs)}

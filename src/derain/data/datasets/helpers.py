@@ -8,9 +8,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
-from derain.data.io import IMAGE_SUFFIXES, read_rgb
+from derain.data.io import read_rgb
 from derain.errors import DatasetError
 
 
@@ -45,18 +44,6 @@ def to_uint8(rgb: np.ndarray) -> np.ndarray:
     return np.round(np.clip(rgb, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def to_float(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint8:
-        return image.astype(np.float32) * np.float32(1 / 255)
-    return image.astype(np.float32, copy=False)
-
-
-def to_tensor(images: Sequence[np.ndarray] | np.ndarray) -> torch.Tensor:
-    """``(H, W, 3)`` -> ``(3, H, W)``, or a sequence of them -> ``(T, 3, H, W)``; float32 in [0, 1]."""
-    array = to_float(np.asarray(images))
-    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(array, -1, -3)))
-
-
 def check_same_size(images: Sequence[np.ndarray], paths: Sequence[Path]) -> None:
     """Images of one item share a window, so they must share a size."""
     height, width = images[0].shape[:2]
@@ -86,17 +73,6 @@ def augment(images: Sequence[np.ndarray], rng: np.random.Generator, crop: int | 
     if flip and rng.random() < 0.5:
         images = [image[:, ::-1] for image in images]
     return images
-
-
-def find_images(root: Path) -> list[Path]:
-    """Images anywhere under ``root``, sorted, hidden files and folders skipped."""
-    return sorted(
-        path
-        for path in root.rglob("*")
-        if path.suffix.lower() in IMAGE_SUFFIXES
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
-    )
 
 
 def existing_dir(path: str | Path, what: str) -> Path:

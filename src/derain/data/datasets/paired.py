@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from derain.data.arrays import to_chw
 from derain.data.datasets.base import DATASETS, SeededDataset
-from derain.data.datasets.helpers import existing_dir, to_tensor
+from derain.data.datasets.helpers import existing_dir
 from derain.data.datasets.options import PairedFolderOptions
 from derain.data.pairing import find_paired_layout, pair_folders
 
@@ -35,4 +36,4 @@ class PairedFolderDataset(SeededDataset):
     def _item(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor | str]:
         rain_path, clean_path = self.pairs[index]
         rain, clean = self._augment(self._load([rain_path, clean_path]), rng)
-        return {"rain": to_tensor(rain), "clean": to_tensor(clean), "name": rain_path.name}
+        return {"rain": to_chw(rain), "clean": to_chw(clean), "name": rain_path.name}

@@ -7,14 +7,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from derain.data.arrays import to_chw, to_float
 from derain.data.datasets.base import DATASETS, SeededDataset
-from derain.data.datasets.helpers import augment, existing_dir, find_images, to_float, to_tensor
+from derain.data.datasets.helpers import augment, existing_dir
 from derain.data.datasets.options import (
     SyntheticOptions,
     SyntheticPairsOptions,
     SyntheticTimelapseOptions,
     SyntheticVideoOptions,
 )
+from derain.data.io import list_images
 from derain.data.synth import add_rain, synth_timelapse, synth_video
 from derain.errors import DatasetError
 from derain.schema import require
@@ -51,7 +53,7 @@ def _choose(rng: np.random.Generator, names: tuple[str, ...]) -> str:
 
 def _photo_pool(root: Path, exclude: tuple[str, ...]) -> list[Path]:
     """Images under ``root`` minus those inside an excluded sub-folder (a typo there must not leak data)."""
-    photos = find_images(root)
+    photos = list_images(root, recursive=True)
     folders = {part for path in photos for part in path.relative_to(root).parts[:-1]}
     for name in exclude:
         require(name in folders, "exclude", f"no sub-folder named {name!r} under {root}")
@@ -72,7 +74,7 @@ class SyntheticPairsDataset(_SyntheticDataset):
         background, path = self._background(rng)
         style = self._style(rng)
         rained = add_rain(background, style["preset"], rng, composition=style["composition"], haze=self.options.haze)
-        return {"rain": to_tensor(rained.image), "clean": to_tensor(rained.background), "name": path.name}
+        return {"rain": to_chw(rained.image), "clean": to_chw(rained.background), "name": path.name}
 
 
 @DATASETS.register("synthetic_timelapse")
@@ -95,7 +97,7 @@ class SyntheticTimelapseDataset(_SyntheticDataset):
             jpeg_quality=opts.jpeg_quality,
         )
         first, second = rng.choice(opts.frames, size=2, replace=False)
-        return {"frames": to_tensor([sequence[first].image, sequence[second].image])}
+        return {"frames": to_chw([sequence[first].image, sequence[second].image])}
 
 
 @DATASETS.register("synthetic_video")
@@ -115,4 +117,4 @@ class SyntheticVideoDataset(_SyntheticDataset):
         motion = _choose(rng, self.options.motion)
         out_size = None if crop is None else (crop, crop)
         clip = synth_video(background, self.options.frames, rng, **self._style(rng), motion=motion, out_size=out_size)
-        return {"rain": to_tensor([c.image for c in clip]), "clean": to_tensor([c.background for c in clip])}
+        return {"rain": to_chw([c.image for c in clip]), "clean": to_chw([c.background for c in clip])}

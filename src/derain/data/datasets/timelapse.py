@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from derain.data.arrays import to_chw
 from derain.data.datasets.base import DATASETS, SeededDataset
-from derain.data.datasets.helpers import existing_dir, is_visible_dir, to_tensor
+from derain.data.datasets.helpers import existing_dir, is_visible_dir
 from derain.data.datasets.options import TimelapseFolderOptions
 from derain.data.io import list_images
 from derain.errors import DatasetError
@@ -50,7 +51,7 @@ class TimelapseFolderDataset(SeededDataset):
         second = int(rng.integers(len(frames) - 1))
         second += second >= first  # any frame but the first
         images = self._augment(self._load([frames[first], frames[second]]), rng)
-        return {"frames": to_tensor(images)}
+        return {"frames": to_chw(images)}
 
 
 def scene_frame_dir(scene: Path) -> Path:

@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from derain.data.arrays import to_chw
 from derain.data.datasets.base import DATASETS, SeededDataset
-from derain.data.datasets.helpers import existing_dir, is_visible_dir, to_tensor, to_uint8
+from derain.data.datasets.helpers import existing_dir, is_visible_dir, to_uint8
 from derain.data.datasets.options import VideoFolderOptions
-from derain.data.io import VIDEO_SUFFIXES, list_images, open_video
+from derain.data.io import list_images
 from derain.data.pairing import pair_folders
+from derain.data.video import VIDEO_SUFFIXES, open_video
 from derain.errors import DatasetError
 
 
@@ -73,9 +75,9 @@ class VideoFolderDataset(SeededDataset):
         rain = self._clip_frames(clip, start, stop)
         clean = self._load(clip.clean[start:stop]) if clip.clean is not None else []
         images = self._augment([*rain, *clean], rng)
-        item = {"rain": to_tensor(images[: len(rain)])}
+        item = {"rain": to_chw(images[: len(rain)])}
         if clean:
-            item["clean"] = to_tensor(images[len(rain) :])
+            item["clean"] = to_chw(images[len(rain) :])
         return item
 
     def _clip_frames(self, clip: _Clip, start: int, stop: int) -> list[np.ndarray]:

@@ -22,10 +22,12 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from derain.data.io import VideoWriter, list_images, read_rgb, write_image
+from derain.data.arrays import fit_within
+from derain.data.io import list_images, read_rgb, write_image
 from derain.data.synth.compose import add_rain
 from derain.data.synth.params import RainParams, resolve_params
 from derain.data.synth.sequences import synth_timelapse, synth_video
+from derain.data.video import VideoWriter
 from derain.errors import DatasetError, WriteError
 
 __all__ = ["DEFAULT_FRAMES", "SynthKind", "SynthRequest", "write_dataset"]
@@ -97,7 +99,7 @@ def write_dataset(request: SynthRequest) -> None:
     rows = []
     for i in range(request.count):
         photo = photos[i % len(photos)]
-        background = _shrink(read_rgb(photo), request.size)
+        background = fit_within(read_rgb(photo), request.size)
         rng = np.random.default_rng([request.seed, i])
         row = writer(request, params, background, request.out / f"{i:04d}_{photo.stem}", rng)
         if i < _SHEET_ROWS:
@@ -113,15 +115,6 @@ def _clean_photos(clean: Path, out: Path) -> list[Path]:
     if clean.resolve().is_relative_to(out.resolve()):
         raise WriteError(f"{out}: output folder contains the --clean folder {clean}; pick another --out")
     return photos
-
-
-def _shrink(image: np.ndarray, size: int | None) -> np.ndarray:
-    """Scale down (area filter) so the long side is at most ``size``; never enlarges."""
-    h, w = image.shape[:2]
-    if size is None or max(h, w) <= size:
-        return image
-    scale = size / max(h, w)
-    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
 def _write_pair(
