@@ -39,6 +39,7 @@ def test_parses_types_and_round_trips(raw: dict) -> None:
         ("model.name=baselin", "model.name: unknown model 'baselin'; did you mean baseline?"),
         ("model.config.width=3", "model.config.width: unknown key (known: channels, bottleneck_blocks)"),
         ("model.config.channels=[4, x]", "model.config.channels[1]: expected int (got 'x')"),
+        ("model.config.channels=[0, 4]", "model.config.channels[0]: must be >= 1 (got 0)"),
         (
             "objective.options.ssim_wieght=1",
             "objective.options.ssim_wieght: unknown key; did you mean objective.options.ssim_weight?",

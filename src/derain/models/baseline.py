@@ -15,6 +15,7 @@ from torch.nn import functional as F
 from derain.layers import DoubleConv, ResidualBlock
 from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
+from derain.schema import NonNegativeInt, PositiveInt
 
 __all__ = ["BaselineConfig", "BaselineUNet"]
 
@@ -28,8 +29,8 @@ class BaselineConfig:
         bottleneck_blocks: residual blocks at the deepest level.
     """
 
-    channels: tuple[int, ...] = (24, 48, 96)
-    bottleneck_blocks: int = 2
+    channels: tuple[PositiveInt, ...] = (24, 48, 96)
+    bottleneck_blocks: NonNegativeInt = 2
 
 
 class BaselineUNet(DerainModel):

@@ -44,6 +44,7 @@ from torch.nn import functional as F
 from derain.layers import DoubleConv
 from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
+from derain.schema import PositiveInt
 
 __all__ = [
     "MemoryConfig",
@@ -67,8 +68,8 @@ class MemoryConfig:
             then sees the query concatenated with zeros, so both variants have the same shape).
     """
 
-    channels: int = 64
-    items: int = 20
+    channels: PositiveInt = 64
+    items: PositiveInt = 20
     use_memory: bool = True
 
 

@@ -32,6 +32,7 @@ from derain.layers import ConvAct
 from derain.layers.upsample import BilinearUpsample2x
 from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
+from derain.schema import PositiveInt, require
 
 __all__ = ["DynamicFusion", "Fusion", "TimelapseConfig", "TimelapseNet"]
 
@@ -50,11 +51,18 @@ class TimelapseConfig:
         in_channels: 3 (RGB, default) or 1 (each colour channel processed separately).
     """
 
-    widths: tuple[int, int, int] = (64, 128, 256)
-    depths: tuple[int, int, int] = (2, 2, 3)
-    kernels: tuple[int, ...] = (3, 5, 7)
+    widths: tuple[PositiveInt, PositiveInt, PositiveInt] = (64, 128, 256)
+    depths: tuple[PositiveInt, PositiveInt, PositiveInt] = (2, 2, 3)
+    kernels: tuple[PositiveInt, ...] = (3, 5, 7)
     fusion: Fusion = "dynamic"
-    in_channels: int = 3
+    in_channels: Literal[1, 3] = 3
+
+    def __post_init__(self) -> None:
+        """What the architecture cannot build, named by key (the schema parser adds ``model.config.``)."""
+        require(len(self.widths) == 3 and len(self.depths) == 3, "widths", "widths and depths need 3 stages")
+        odd = bool(self.kernels) and all(k >= 1 and k % 2 == 1 for k in self.kernels)
+        require(odd, "kernels", f"must be odd sizes, at least one (got {self.kernels})")
+        require(self.in_channels in (1, 3), "in_channels", f"must be 1 or 3 (got {self.in_channels})")
 
 
 class DynamicFusion(nn.Module):
@@ -120,16 +128,6 @@ class _Encoder(nn.Module):
         return skips, x
 
 
-def _check(config: TimelapseConfig) -> None:
-    """Reject configs the architecture cannot build, naming the key."""
-    if config.in_channels not in (1, 3):
-        raise ConfigError(f"model.config.in_channels: must be 1 or 3 (got {config.in_channels})")
-    if len(config.widths) != 3 or len(config.depths) != 3:
-        raise ConfigError(f"model.config: widths and depths need 3 stages (got {config.widths}, {config.depths})")
-    if not config.kernels or any(k < 1 or k % 2 == 0 for k in config.kernels):
-        raise ConfigError(f"model.config.kernels: must be odd sizes, at least one (got {config.kernels})")
-
-
 def _decoder_level(n_skips: int, width: int, depth: int, out: int | None) -> nn.Sequential:
     """``conv_l`` on ``[upsampled, n_skips encoder skips]``, ``depth - 1`` more convs, then one to ``out``.
 
@@ -149,7 +147,6 @@ class TimelapseNet(DerainModel):
 
     def __init__(self, config: TimelapseConfig = TimelapseConfig()) -> None:
         super().__init__()
-        _check(config)
         self.config = config
         widths, n = config.widths, len(config.kernels)
         self.encoders = nn.ModuleList(_Encoder(config.in_channels, widths, config.depths, k) for k in config.kernels)
