@@ -114,9 +114,7 @@ class FastNet(DerainModel):
     def __init__(self, config: FastNetConfig = FastNetConfig()) -> None:
         super().__init__()
         if len(config.enc_blocks) != len(config.dec_blocks):
-            raise ConfigError(
-                f"model 'fastnet': dec_blocks {config.dec_blocks} needs one entry per enc_blocks level"
-            )
+            raise ConfigError(f"model 'fastnet': dec_blocks {config.dec_blocks} needs one entry per enc_blocks level")
         self.config = config
         r, w, ca = config.unshuffle, config.width, config.channel_attention
         widths = [w * 2**i for i in range(len(config.enc_blocks) + 1)]
