@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from derain.data.io import atomic_path
+from derain.atomic import atomic_path
 from derain.train.config import load_config
 from derain.train.distributed import init_distributed
 from derain.train.trainer import _Run, _to_device, describe_hardware
