@@ -1,16 +1,17 @@
 """``fastnet``: the default derainer, designed for quality per CPU-millisecond.
 
 A NAFNet-style U-Net (Chen et al., "Simple Baselines for Image Restoration", ECCV 2022: gated blocks
-with SimpleGate and simplified channel attention, LayerNorm, no non-linear activation) that starts
+with SimpleGate, LayerNorm, optional simplified channel attention, no non-linear activation) that starts
 with a pixel-unshuffle, so every convolution runs at half resolution or less. It predicts the rain
 layer ``R`` at full resolution (pixel-shuffle at the end) and returns ``B = clamp(I - R, 0, 1)``.
 
 Choices (measured in ``docs/methods/fastnet.md``; NAFNet itself does not unshuffle):
 - ``unshuffle=2``: 2x2 pixels become 12 channels; the first level then works at 1/2 resolution,
-  which cut the CPU time of a 512^2 image about 4x for the same width and depth.
+  which cut the CPU time of a 512^2 image about 6x for the same width and depth.
 - downsampling: a 2x2 stride-2 convolution; upsampling: 1x1 convolution + pixel-shuffle; skips are
   added, not concatenated (all as in NAFNet).
 - the depthwise 3x3 of NAFNet's block is kept; the FFN expansion is 2 (NAFNet's default).
+- NAFNet's simplified channel attention (a global pool) is off by default: see ``channel_attention``.
 - the per-block residual scales (``beta``, ``gamma``) start at zero as in NAFNet, so an untrained
   block is the identity.
 """
@@ -40,8 +41,9 @@ class FastNetConfig:
         dec_blocks: gated blocks per decoder level, deep to shallow (same count as ``enc_blocks``).
         unshuffle: pixel-unshuffle factor of the input (1 = full resolution).
         channel_attention: NAFNet's simplified channel attention (a global average pool per block).
-            Off, every output pixel depends on a bounded neighbourhood only, so tiled and untiled
-            runs agree.
+            Off by default: every output pixel then depends on a bounded neighbourhood only, so tiled
+            and untiled runs agree, and the pooled statistics of 128-px training crops never meet the
+            different statistics of a 512-px inference tile (the train/test gap of NAFNet's TLC paper).
     """
 
     width: int = 24
@@ -49,7 +51,7 @@ class FastNetConfig:
     middle_blocks: int = 4
     dec_blocks: tuple[int, ...] = (1, 1, 1)
     unshuffle: int = 2
-    channel_attention: bool = True
+    channel_attention: bool = False
 
 
 class LayerNorm2d(nn.Module):
