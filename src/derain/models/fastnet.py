@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from derain.errors import ConfigError
 from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
+from derain.schema import NonNegativeInt, PositiveInt, require
 
 __all__ = ["FastNet", "FastNetConfig"]
 
@@ -46,12 +46,17 @@ class FastNetConfig:
             different statistics of a 512-px inference tile (the train/test gap of NAFNet's TLC paper).
     """
 
-    width: int = 24
-    enc_blocks: tuple[int, ...] = (1, 1, 2)
-    middle_blocks: int = 4
-    dec_blocks: tuple[int, ...] = (1, 1, 1)
-    unshuffle: int = 2
+    width: PositiveInt = 24
+    enc_blocks: tuple[NonNegativeInt, ...] = (1, 1, 2)
+    middle_blocks: NonNegativeInt = 4
+    dec_blocks: tuple[NonNegativeInt, ...] = (1, 1, 1)
+    unshuffle: PositiveInt = 2
     channel_attention: bool = False
+
+    def __post_init__(self) -> None:
+        """One decoder level per encoder level (the parser adds ``model.config.``)."""
+        n_enc, n_dec = len(self.enc_blocks), len(self.dec_blocks)
+        require(n_enc == n_dec, "dec_blocks", f"needs one entry per enc_blocks level ({n_dec} vs {n_enc})")
 
 
 class LayerNorm2d(nn.Module):
@@ -115,8 +120,6 @@ class FastNet(DerainModel):
 
     def __init__(self, config: FastNetConfig = FastNetConfig()) -> None:
         super().__init__()
-        if len(config.enc_blocks) != len(config.dec_blocks):
-            raise ConfigError(f"model 'fastnet': dec_blocks {config.dec_blocks} needs one entry per enc_blocks level")
         self.config = config
         r, w, ca = config.unshuffle, config.width, config.channel_attention
         widths = [w * 2**i for i in range(len(config.enc_blocks) + 1)]
@@ -154,8 +157,5 @@ register_model(
         config_cls=FastNetConfig,
         build=FastNet,
         config=FastNetConfig(),
-        summary="gated U-Net at half resolution (pixel-unshuffle + NAFNet blocks), built for CPU speed",
-        paper="NAFNet blocks (Chen et al., ECCV 2022) on a pixel-unshuffled input; derain design",
-        weights=None,
     )
 )
