@@ -68,3 +68,38 @@ def test_unknown_preset_is_one_line_listing_presets(clean_dir: Path, tmp_path: P
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "'drizzle'" in r.stderr and "rain100l-like" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_pairs_default_to_real_mix_byte_identical(clean_dir: Path, tmp_path: Path) -> None:
+    args = ["synth", "pairs", "--clean", clean_dir, "--count", "2", "--seed", "3"]
+    runs = [run_cli(*args, "--out", tmp_path / name) for name in ("a", "b")]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+    explicit = run_cli(*args, "--out", tmp_path / "c", "--preset", "real-mix")
+    assert explicit.returncode == 0 and _files(tmp_path / "c") == _files(tmp_path / "a")
+
+
+def test_sheet_puts_samples_next_to_real_photos(clean_dir: Path, tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    write_image(real / "r0.jpg", smooth_image(50, 70, seed=9))
+    args = ["synth", "sheet", "--clean", clean_dir, "--real", real, "--count", "4", "--size", "64"]
+    runs = [run_cli(*args, "--out", tmp_path / name) for name in ("a", "b")]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    assert set(_files(tmp_path / "a")) == {"contact_sheet.png"} and _files(tmp_path / "a") == _files(tmp_path / "b")
+    sheet = read_rgb(tmp_path / "a" / "contact_sheet.png")
+    assert sheet.shape[0] == 2 * (256 + 2)  # 4 samples, 3 a row: two rows, each led by the real photo
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["timelapse", "--preset", "real-mix", "--streaks", "gone"], "gone: streak texture folder not found"),
+        (["pairs", "--real", "."], "--real: applies to `derain synth sheet` only"),
+        (["pairs", "--streaks", "no_such_dir"], "no_such_dir: streak texture folder not found"),
+        (["sheet", "--real", "no_such_dir"], "no_such_dir: no such folder"),
+    ],
+)
+def test_bad_synthesis_options_are_one_line(clean_dir: Path, tmp_path: Path, extra: list[str], needle: str) -> None:
+    r = run_cli("synth", *extra, "--clean", clean_dir, "--out", tmp_path / "o", cwd=tmp_path)
+    assert r.returncode != 0 and r.stderr.count("\n") == 1 and needle in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr

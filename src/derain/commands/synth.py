@@ -1,4 +1,4 @@
-"""``derain synth pairs|timelapse|video``: synthetic rain datasets from a folder of clean photos.
+"""``derain synth pairs|timelapse|video|sheet``: synthetic rain from a folder of clean photos.
 
 The command only parses; :mod:`derain.data.synth.writers` writes (layouts described there).
 """
@@ -26,14 +26,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "synth",
         help="synthesise rainy pairs, time-lapse scenes or moving videos from clean photos",
-        description="Synthesise rainy pairs, time-lapse scenes or moving videos from clean photos; "
-        "the same command and seed give byte-identical files.",
+        description="Synthesise rainy pairs, time-lapse scenes or moving videos from clean photos, or a "
+        "contact sheet of samples next to real rainy photos; the same command and seed give byte-identical files.",
     )
-    parser.add_argument("kind", choices=("pairs", "timelapse", "video"), help="what to synthesise")
+    parser.add_argument(
+        "kind", choices=("pairs", "timelapse", "video", "sheet"), help="what to synthesise (sheet: look only)"
+    )
     parser.add_argument("--clean", type=Path, required=True, metavar="DIR", help="folder of clean photos")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     parser.add_argument("--count", type=positive_int, default=10, metavar="N", help="pairs, scenes or clips")
-    parser.add_argument("--preset", default="medium", metavar="NAME", help="rain preset (default: medium)")
+    parser.add_argument(
+        "--preset", metavar="NAME", help="rain preset or mixture (default: real-mix for pairs/sheet, else medium)"
+    )
     parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed")
     parser.add_argument("--frames", type=positive_int, metavar="N", help="frames per scene/clip (8 / 24)")
     parser.add_argument("--size", type=positive_int, metavar="S", help="shrink photos to at most S px long side")
@@ -45,7 +49,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="rain model: %(choices)s (default: %(default)s)",
     )
     parser.add_argument("--haze", type=_unit_float, default=0.0, help="veiling haze strength (pairs only)")
-    parser.add_argument("--streaks", type=Path, metavar="DIR", help="folder of streak textures to use instead")
+    parser.add_argument(
+        "--streaks",
+        type=Path,
+        metavar="DIR",
+        help="streak textures: a preset uses them instead, real-mix draws from them",
+    )
+    parser.add_argument("--real", type=Path, metavar="DIR", help="real rainy photos to show first in each row (sheet)")
     parser.add_argument(
         "--motion",
         choices=LazyChoices("derain.data.synth", "MOTIONS"),
@@ -61,21 +71,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write ``args.count`` items and a contact sheet; returns the exit code."""
-    from derain.data.synth.writers import SynthRequest, write_dataset
+    """Write ``args.count`` items and a contact sheet (or only the sheet); returns the exit code."""
+    from derain.data.synth.writers import SynthRequest, write_dataset, write_sheet
 
     _check_kind_options(args)
     names = ("clean", "out", "count", "preset", "seed", "frames", "size", "composition", "haze", "streaks", "motion")
-    names += ("fps", "exposure_drift", "noise", "jpeg")
-    write_dataset(SynthRequest(kind=args.kind, **{name: getattr(args, name) for name in names}))
+    names += ("fps", "exposure_drift", "noise", "jpeg", "real")
+    request = SynthRequest(kind=args.kind, **{name: getattr(args, name) for name in names})
+    if args.kind == "sheet":
+        write_sheet(request)
+        print(f"wrote a contact sheet of {args.count} sample(s) to {args.out / 'contact_sheet.png'}")
+        return 0
+    write_dataset(request)
     print(f"wrote {args.count} {args.kind} item(s) to {args.out}")
     return 0
 
 
 def _check_kind_options(args: argparse.Namespace) -> None:
     """Refuse options that the chosen kind would silently ignore."""
-    only = {"--haze": ("pairs", args.haze), "--exposure-drift": ("timelapse", args.exposure_drift)}
-    only |= {"--noise": ("timelapse", args.noise), "--jpeg": ("timelapse", args.jpeg)}
-    for option, (kind, value) in only.items():
-        if value and args.kind != kind:
-            raise ConfigError(f"{option}: applies to `derain synth {kind}` only, not {args.kind}")
+    only = {"--haze": ("pairs", "sheet"), "--exposure-drift": ("timelapse",), "--noise": ("timelapse",)}
+    only |= {"--jpeg": ("timelapse",), "--real": ("sheet",)}
+    for option, kinds in only.items():
+        if getattr(args, option[2:].replace("-", "_")) and args.kind not in kinds:
+            raise ConfigError(f"{option}: applies to `derain synth {'/'.join(kinds)}` only, not {args.kind}")

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated
 
-from derain.data.synth import COMPOSITIONS, MOTIONS, PRESETS, preset_summary
+from derain.data.synth import COMPOSITIONS, MOTIONS, check_rain_names
 from derain.schema import NonNegativeFloat, NonNegativeInt, PositiveInt, Range, UnitFloat, require
 
 #: Clean photo pool of the synthetic kinds, relative to the working directory (the repository root).
@@ -97,6 +97,8 @@ class SyntheticOptions(CommonOptions):
         length: items per (virtual) epoch.
         preset: rain preset name(s) from :data:`derain.data.synth.PRESETS`; one is drawn per item.
         composition: rain composition name(s) (additive, screen, occlusion); one is drawn per item.
+        streak_dir: folder of streak textures that the real-mix mixture draws from; default
+            ``../shared/data/rain_streaks`` next to the repository when present (else no textures).
     """
 
     crop: PositiveInt | None = 128
@@ -105,20 +107,22 @@ class SyntheticOptions(CommonOptions):
     length: PositiveInt = 1000
     preset: tuple[str, ...] = ("medium",)
     composition: tuple[str, ...] = ("additive",)
+    streak_dir: str | None = None
 
     def __post_init__(self) -> None:
-        _check_choices("preset", self.preset, PRESETS, preset_summary())
+        check_rain_names("preset", self.preset)
         _check_choices("composition", self.composition, COMPOSITIONS)
 
 
 @dataclass(frozen=True, kw_only=True)
 class SyntheticPairsOptions(SyntheticOptions):
-    """Options of ``synthetic_pairs``.
+    """Options of ``synthetic_pairs``; the default rain is the ``real-mix`` mixture.
 
     Attributes:
         haze: strength in [0, 1] of the veil :func:`derain.data.synth.add_rain` lays over the rainy image.
     """
 
+    preset: tuple[str, ...] = ("real-mix",)
     haze: UnitFloat = 0.0
 
 

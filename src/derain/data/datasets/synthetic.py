@@ -17,7 +17,7 @@ from derain.data.datasets.options import (
     SyntheticVideoOptions,
 )
 from derain.data.io import list_images
-from derain.data.synth import add_rain, synth_timelapse, synth_video
+from derain.data.synth import add_rain, streak_source, synth_timelapse, synth_video
 from derain.errors import DatasetError
 from derain.schema import require
 
@@ -32,6 +32,7 @@ class _SyntheticDataset(SeededDataset):
         super().__init__(options)
         root = existing_dir(options.clean_dir, "clean photo")
         self.photos = _photo_pool(root, options.exclude)
+        self.streak_dir = streak_source(options.streak_dir)
 
     def __len__(self) -> int:
         return self.options.length
@@ -42,9 +43,10 @@ class _SyntheticDataset(SeededDataset):
         (window,) = augment([self._cache.get(path)], rng, crop or self.options.crop, self.options.flip)
         return to_float(window), path
 
-    def _style(self, rng: np.random.Generator) -> dict[str, str]:
-        """This item's rain preset and composition, drawn from the configured lists."""
-        return {"preset": _choose(rng, self.options.preset), "composition": _choose(rng, self.options.composition)}
+    def _style(self, rng: np.random.Generator) -> dict[str, str | Path | None]:
+        """This item's rain preset and composition, drawn from the configured lists, and the texture folder."""
+        preset, composition = _choose(rng, self.options.preset), _choose(rng, self.options.composition)
+        return {"preset": preset, "composition": composition, "streak_dir": self.streak_dir}
 
 
 def _choose(rng: np.random.Generator, names: tuple[str, ...]) -> str:
@@ -73,7 +75,7 @@ class SyntheticPairsDataset(_SyntheticDataset):
     def _item(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor | str]:
         background, path = self._background(rng)
         style = self._style(rng)
-        rained = add_rain(background, style["preset"], rng, composition=style["composition"], haze=self.options.haze)
+        rained = add_rain(background, style.pop("preset"), rng, **style, haze=self.options.haze)
         return {"rain": to_chw(rained.image), "clean": to_chw(rained.background), "name": path.name}
 
 

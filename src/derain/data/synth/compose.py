@@ -7,10 +7,10 @@ from typing import Literal
 
 import numpy as np
 
-from derain.data.synth.params import RainParams, resolve_params
-from derain.data.synth.streaks import render_streaks
+from derain.data.synth.params import RainParams
+from derain.data.synth.veil import apply_veil
 
-__all__ = ["COMPOSITIONS", "Composition", "RainComposite", "add_rain", "compose"]
+__all__ = ["COMPOSITIONS", "Composition", "RainComposite", "compose"]
 
 Composition = Literal["additive", "screen", "occlusion"]
 COMPOSITIONS: tuple[str, ...] = ("additive", "screen", "occlusion")
@@ -23,9 +23,15 @@ class RainComposite:
     Attributes:
         image: I, the rainy image.
         background: B, the clean image.
-        streaks: S, the rain layer.
+        streaks: S, the rain layer: how much rain covers each pixel (streaks and near drops),
+            non-negative even where rain darkens the image; a binary rain mask (SPANet) is
+            ``streaks.max(axis=2) > t``.
         alpha: ``(H, W)`` occlusion map (zeros for additive and screen).
         reliance: A, the colour of opaque rain in the occlusion model (``None`` otherwise).
+        transmission: ``(H, W)`` veil transmission alpha of O = alpha (B + S) + (1 - alpha) A
+            (``None`` without a veil).
+        airlight: ``(3,)`` atmospheric light A of that veil (``None`` without one).
+        regime: The real-mix regime that drew this rain (``""`` for a preset).
     """
 
     image: np.ndarray
@@ -33,6 +39,9 @@ class RainComposite:
     streaks: np.ndarray
     alpha: np.ndarray
     reliance: np.ndarray | None = None
+    transmission: np.ndarray | None = None
+    airlight: np.ndarray | None = None
+    regime: str = ""
 
 
 def _reliance(background: np.ndarray) -> np.ndarray:
@@ -70,32 +79,5 @@ def compose(
     else:
         raise ValueError(f"composition {composition!r}: choose from {', '.join(COMPOSITIONS)}")
     if haze > 0:
-        image = (1.0 - haze) * image + haze * 0.85
+        image = apply_veil(image, 1.0 - haze, 0.85)
     return RainComposite(image.astype(np.float32), background, streaks, alpha, reliance)
-
-
-def add_rain(
-    background: np.ndarray,
-    params_or_preset: RainParams | str,
-    rng: np.random.Generator,
-    *,
-    composition: Composition = "additive",
-    haze: float = 0.0,
-) -> RainComposite:
-    """Render fresh rain on ``background`` (float32 ``(H, W, 3)`` in [0, 1]).
-
-    Args:
-        background: The clean image B; returned as is in the composite.
-        params_or_preset: A RainParams or a name from PRESETS.
-        rng: The only source of randomness; the same generator state gives the same result.
-        composition: "additive" (I = clip(B + S)), "screen" (I = 1 - (1 - B)(1 - S)) or
-            "occlusion" (paper 003: I = clip((1 - alpha)(B + S) + alpha A), alpha from the
-            opaque streak cores).
-        haze: Strength in [0, 1] of a veiling haze over the result.
-    """
-    if background.ndim != 3 or background.shape[2] != 3:
-        raise ValueError(f"background must be (H, W, 3), got shape {background.shape}")
-    params = resolve_params(params_or_preset)
-    background = np.asarray(background, dtype=np.float32)
-    layer = render_streaks(background.shape[:2], params, rng)
-    return compose(background, layer, params, composition, haze)

@@ -14,10 +14,12 @@ from pathlib import Path
 from derain.errors import ConfigError
 
 __all__ = [
+    "MIXTURE_NAMES",
     "PHP_DIRECTIONS",
     "PHP_SIZES",
     "PRESETS",
     "RainParams",
+    "check_rain_names",
     "get_preset",
     "php_preset_name",
     "preset_summary",
@@ -126,11 +128,25 @@ PRESETS: dict[str, RainParams] = {
 }
 
 
+#: Mixtures: names that draw a whole rain regime per image or sequence (see
+#: :mod:`derain.data.synth.mixture`) instead of one RainParams.
+MIXTURE_NAMES: tuple[str, ...] = ("real-mix",)
+
+
 def preset_summary() -> str:
-    """All preset names on one line, the 35 PHP classes folded into one pattern."""
-    plain = [name for name in PRESETS if not name.startswith("php-")]
+    """All preset and mixture names on one line, the 35 PHP classes folded into one pattern."""
+    plain = [*MIXTURE_NAMES, *(name for name in PRESETS if not name.startswith("php-"))]
     dirs = ",".join(f"{d:+d}" for d in PHP_DIRECTIONS)
     return ", ".join(plain) + f", php-d{{{dirs}}}-s{{1..{len(PHP_SIZES)}}}"
+
+
+def check_rain_names(key: str, names: tuple[str, ...]) -> None:
+    """Raise a one-line ConfigError naming ``key`` for an empty list or an unknown preset or mixture."""
+    if not names:
+        raise ConfigError(f"{key}: needs at least one name")
+    for name in names:
+        if name not in PRESETS and name not in MIXTURE_NAMES:
+            raise ConfigError(f"{key}: unknown name {name!r} (known: {preset_summary()})")
 
 
 def get_preset(name: str) -> RainParams:
@@ -138,6 +154,8 @@ def get_preset(name: str) -> RainParams:
     try:
         return PRESETS[name]
     except KeyError:
+        if name in MIXTURE_NAMES:
+            raise ConfigError(f"preset {name!r}: a mixture draws a regime per image, not one RainParams") from None
         raise ConfigError(f"preset {name!r}: unknown preset; choose from {preset_summary()}") from None
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import io
+from collections.abc import Callable
+from pathlib import Path
 from typing import Literal
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from derain.data.synth.compose import Composition, RainComposite, compose
-from derain.data.synth.params import RainParams, resolve_params
+from derain.data.synth.degrade import jpeg_round_trip
+from derain.data.synth.mixture import draw_recipe, render_recipe, streak_source
+from derain.data.synth.params import MIXTURE_NAMES, RainParams, resolve_params
 from derain.data.synth.streaks import render_streaks
 
 __all__ = ["MOTIONS", "Motion", "draw_regime", "synth_timelapse", "synth_video"]
@@ -36,13 +38,6 @@ def draw_regime(params: RainParams, rng: np.random.Generator) -> RainParams:
     )
 
 
-def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
-    """Round-trip through an in-memory JPEG (PIL; deterministic)."""
-    buf = io.BytesIO()
-    Image.fromarray((image * 255.0 + 0.5).astype(np.uint8)).save(buf, format="JPEG", quality=quality)
-    return np.asarray(Image.open(buf), dtype=np.float32) / 255.0
-
-
 def _camera_effects(
     image: np.ndarray, rng: np.random.Generator, exposure_drift: float, noise_sigma: float, jpeg_quality: int | None
 ) -> np.ndarray:
@@ -53,8 +48,23 @@ def _camera_effects(
         image = image + rng.normal(0.0, noise_sigma, image.shape).astype(np.float32)
     image = np.clip(image, 0.0, 1.0)
     if jpeg_quality is not None:
-        image = _jpeg(image, jpeg_quality)
+        image = jpeg_round_trip(image, jpeg_quality)
     return image.astype(np.float32)
+
+
+def _frame_renderer(
+    preset: RainParams | str, rng: np.random.Generator, composition: Composition, streak_dir: str | Path | None
+) -> Callable[[np.ndarray], RainComposite]:
+    """Draw one sequence's rain once (a mixture recipe, or a preset's regime); render fresh rain per frame.
+
+    With a mixture, the regime, veil strength, near-drop count and camera settings hold for the
+    whole sequence, while streaks, the veil's pattern and drop positions are new every frame.
+    """
+    if isinstance(preset, str) and preset in MIXTURE_NAMES:
+        recipe = draw_recipe(rng, streak_source(streak_dir))
+        return lambda clean: render_recipe(clean, recipe, rng, composition=composition)
+    regime = draw_regime(resolve_params(preset), rng)
+    return lambda clean: compose(clean, render_streaks(clean.shape[:2], regime, rng), regime, composition)
 
 
 def synth_timelapse(
@@ -67,19 +77,20 @@ def synth_timelapse(
     exposure_drift: float = 0.0,
     noise_sigma: float = 0.0,
     jpeg_quality: int | None = None,
+    streak_dir: str | Path | None = None,
 ) -> list[RainComposite]:
     """A static scene seen ``n_frames`` times, with independent rain per frame and one regime.
 
     Every frame's ``background`` is the same array (the scene). Exposure drift, noise and JPEG
     model the camera and touch only ``image``; so with them on, ``image`` no longer equals the
-    composition formula, by design: a time-lapse trainer never sees ``background``.
+    composition formula, by design: a time-lapse trainer never sees ``background``. ``preset``
+    may be a mixture (``real-mix``, textures from ``streak_dir``).
     """
     background = np.asarray(background, dtype=np.float32)
-    regime = draw_regime(resolve_params(preset), rng)
+    render = _frame_renderer(preset, rng, composition, streak_dir)
     frames = []
     for _ in range(n_frames):
-        layer = render_streaks(background.shape[:2], regime, rng)
-        frame = compose(background, layer, regime, composition)
+        frame = render(background)
         frame.image = _camera_effects(frame.image, rng, exposure_drift, noise_sigma, jpeg_quality)
         frames.append(frame)
     return frames
@@ -123,6 +134,7 @@ def synth_video(
     motion: Motion = "pan",
     out_size: tuple[int, int] | None = None,
     composition: Composition = "additive",
+    streak_dir: str | Path | None = None,
 ) -> list[RainComposite]:
     """A still background under a moving camera, new rain every frame, ground truth every frame.
 
@@ -130,21 +142,22 @@ def synth_video(
         background: The still scene; frames are windows of it.
         n_frames: Number of frames.
         rng: Source of randomness.
-        preset: Rain preset or params; one regime is drawn for the whole clip.
+        preset: Rain preset, params or mixture; one regime is drawn for the whole clip.
         motion: "pan", "zoom" or "none".
         out_size: Frame ``(height, width)``; default 80 % of the background (room to pan).
         composition: As in :func:`add_rain`.
+        streak_dir: Texture folder of a mixture.
     """
     background = np.asarray(background, dtype=np.float32)
     sh, sw = background.shape[:2]
     oh, ow = out_size or (max(1, int(sh * 0.8)), max(1, int(sw * 0.8)))
     if oh > sh or ow > sw:
         raise ValueError(f"out_size {(oh, ow)} is larger than the background {(sh, sw)}")
-    regime = draw_regime(resolve_params(preset), rng)
+    render = _frame_renderer(preset, rng, composition, streak_dir)
     frames = []
     for m in _camera_path((sh, sw), (oh, ow), n_frames, motion, rng):
         clean = cv2.warpAffine(
             background, m, (ow, oh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
         )
-        frames.append(compose(clean, render_streaks((oh, ow), regime, rng), regime, composition))
+        frames.append(render(clean))
     return frames

@@ -1,0 +1,286 @@
+"""``real-mix``: per image, draw one regime of real rain, then render it; and :func:`add_rain`.
+
+Real rain is not one look. Each image draws a regime (light, medium or heavy streaks; Rain100H-
+like long translucent streaks in two directions; broad defocused streaks; streaks darker than a
+bright sky; Garg-Nayar rendered streak textures), then, independently, a JORDER veil, defocused
+near drops and camera degradations of the rainy image (Real-ESRGAN). The ranges are our choices,
+picked by looking at real photos (``bench/real``, eyes only) and matching the identity PSNR of the
+heavy regime to the real Rain100H pairs (docs/quality.md, "Rain synthesis").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from derain.data.synth.compose import Composition, RainComposite, compose
+from derain.data.synth.degrade import Degradation, DegradeRanges, degrade, draw_degradation
+from derain.data.synth.drops import near_drops
+from derain.data.synth.params import MIXTURE_NAMES, RainParams, resolve_params
+from derain.data.synth.streaks import render_streaks, texture_files
+from derain.data.synth.veil import apply_veil, draw_veil
+from derain.errors import DatasetError
+
+__all__ = ["DEFAULT_STREAK_DIR", "REAL_MIX", "RainRecipe", "add_rain", "draw_recipe", "render_recipe", "streak_source"]
+
+#: Garg-Nayar streak textures next to the repository (``../shared/data/rain_streaks``).
+DEFAULT_STREAK_DIR = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "rain_streaks"
+#: Camera degradations of real-mix (Real-ESRGAN order: blur, resize, noise, JPEG).
+REAL_MIX_DEGRADE = DegradeRanges()
+
+
+@dataclass(frozen=True)
+class RainRecipe:
+    """Everything drawn about one image's rain except where its drops fall.
+
+    Attributes:
+        regime: Name of the regime the recipe came from (for contact sheets and tests).
+        stacks: Streak layer stacks, rendered and summed (a stack with ``texture_dir`` is a texture).
+        tone: ``None`` for bright streaks (the composition adds them); else a grey level that the
+            streaks blend toward, I = B + S (tone - B): darker than a bright sky, brighter than
+            dark ground, as drops refracting a grey environment are.
+        veil: Mean veil strength 1 - alpha of the JORDER model (0 = none).
+        drops: Number of defocused near drops.
+        degradation: Camera degradations of the rainy image.
+    """
+
+    regime: str
+    stacks: tuple[RainParams, ...]
+    tone: float | None = None
+    veil: float = 0.0
+    drops: int = 0
+    degradation: Degradation = dataclasses.field(default_factory=Degradation)
+
+
+def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
+    return float(rng.uniform(lo, hi))
+
+
+def _angle(rng: np.random.Generator) -> float:
+    """Mean fall direction: mostly near vertical, wind tilts it (N(0, 12 deg), at most 45)."""
+    return float(np.clip(rng.normal(0.0, 12.0), -45.0, 45.0))
+
+
+def _light(rng: np.random.Generator) -> RainRecipe:
+    stack = RainParams(
+        density=_u(rng, 0.0008, 0.0025),
+        length=_u(rng, 8, 30),
+        width=_u(rng, 0.3, 0.8),
+        angle=_angle(rng),
+        angle_spread=_u(rng, 2, 6),
+        intensity=_u(rng, 0.25, 0.6),
+        layers=int(rng.integers(2, 4)),
+        threshold=_u(rng, 0.05, 0.3),
+    )
+    return RainRecipe("light", (stack,))
+
+
+def _medium(rng: np.random.Generator) -> RainRecipe:
+    stack = RainParams(
+        density=_u(rng, 0.0008, 0.002),
+        length=_u(rng, 15, 45),
+        width=_u(rng, 0.5, 1.3),
+        angle=_angle(rng),
+        angle_spread=_u(rng, 2, 8),
+        intensity=_u(rng, 0.3, 0.6),
+        layers=3,
+        threshold=_u(rng, 0.05, 0.3),
+    )
+    return RainRecipe("medium", (stack,))
+
+
+def _heavy(rng: np.random.Generator) -> RainRecipe:
+    stack = RainParams(
+        density=_u(rng, 0.0008, 0.002),
+        length=_u(rng, 25, 70),
+        width=_u(rng, 0.8, 2.2),
+        angle=_angle(rng),
+        angle_spread=_u(rng, 3, 10),
+        intensity=_u(rng, 0.35, 0.7),
+        layers=4,
+        threshold=_u(rng, 0.1, 0.3),
+    )
+    return RainRecipe("heavy", (stack,), veil=_u(rng, 0.1, 0.35))
+
+
+def _misty(rng: np.random.Generator) -> RainRecipe:
+    """Dense, thin, faint streaks under a strong veil: how downpours look in real photos."""
+    stack = RainParams(
+        density=_u(rng, 0.004, 0.012),
+        length=_u(rng, 10, 40),
+        width=_u(rng, 0.3, 0.7),
+        angle=_angle(rng),
+        angle_spread=_u(rng, 2, 8),
+        intensity=_u(rng, 0.1, 0.3),
+        layers=3,
+        threshold=_u(rng, 0.05, 0.25),
+    )
+    return RainRecipe("misty", (stack,), veil=_u(rng, 0.2, 0.5))
+
+
+def _rain100h(rng: np.random.Generator) -> RainRecipe:
+    """Long, translucent, dense streaks in two directions a few to 25 degrees apart (Rain100H)."""
+    first = _angle(rng)
+    second = float(np.clip(first + rng.choice((-1, 1)) * _u(rng, 5, 25), -60.0, 60.0))
+    stacks = tuple(
+        RainParams(
+            density=_u(rng, 0.0006, 0.0018),
+            length=_u(rng, 40, 110),
+            width=_u(rng, 0.8, 2.0),
+            angle=angle,
+            angle_spread=3.0,
+            intensity=_u(rng, 0.2, 0.45),
+            layers=2,
+            threshold=_u(rng, 0.02, 0.15),
+        )
+        for angle in (first, second)
+    )
+    return RainRecipe("rain100h", stacks)
+
+
+def _broad(rng: np.random.Generator) -> RainRecipe:
+    """Near, defocused streaks (wide, blurry, faint bands) over a medium far layer."""
+    near = RainParams(
+        density=_u(rng, 0.0001, 0.0004),
+        length=_u(rng, 50, 150),
+        width=_u(rng, 2.5, 5.0),
+        angle=_angle(rng),
+        angle_spread=3.0,
+        intensity=_u(rng, 0.12, 0.3),
+        layers=2,
+        threshold=0.02,
+    )
+    return RainRecipe("broad", (near, *_medium(rng).stacks))
+
+
+def _dark(rng: np.random.Generator) -> RainRecipe:
+    """Medium or heavy streaks blending toward a grey: dark against a bright sky."""
+    base = _heavy(rng) if rng.random() < 0.5 else _medium(rng)
+    return dataclasses.replace(base, regime="dark", tone=_u(rng, 0.15, 0.55))
+
+
+def _texture(rng: np.random.Generator, streak_dir: Path) -> RainRecipe:
+    """A Garg-Nayar rendered streak texture, sometimes over a light procedural layer."""
+    stacks = [RainParams(texture_dir=streak_dir, intensity=_u(rng, 0.4, 0.9))]
+    if rng.random() < 0.5:
+        stacks.extend(_light(rng).stacks)
+    return RainRecipe("texture", tuple(stacks))
+
+
+_Regime = Callable[[np.random.Generator], RainRecipe]
+#: real-mix's regimes and their weights; "texture" joins when a streak folder is available.
+REAL_MIX: dict[str, tuple[float, _Regime]] = {
+    "light": (0.1, _light),
+    "medium": (0.1, _medium),
+    "heavy": (0.14, _heavy),
+    "misty": (0.12, _misty),
+    "rain100h": (0.18, _rain100h),
+    "broad": (0.07, _broad),
+    "dark": (0.11, _dark),
+}
+_TEXTURE_WEIGHT = 0.18
+
+
+def streak_source(streak_dir: str | Path | None) -> Path | None:
+    """The texture folder real-mix draws from: ``streak_dir`` (must exist), else the default if present.
+
+    Without the default folder (an installed package, no research data) the texture regime is
+    skipped, so real-mix still renders; a folder given explicitly but missing is an error.
+    """
+    if streak_dir is None:
+        return DEFAULT_STREAK_DIR if DEFAULT_STREAK_DIR.is_dir() else None
+    folder = Path(streak_dir).expanduser()
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: streak texture folder not found (streak_dir)")
+    texture_files(folder)  # no images: fail now, not in the middle of a training run
+    return folder
+
+
+def draw_recipe(rng: np.random.Generator, streak_dir: Path | None = None) -> RainRecipe:
+    """One image's real-mix recipe: a regime, then veil (p 0.3), near drops (p 0.15), degradations.
+
+    A regime's own veil (heavy rain) is kept; otherwise a faint one is drawn with p 0.3.
+    """
+    regimes: dict[str, tuple[float, _Regime]] = dict(REAL_MIX)
+    if streak_dir is not None:
+        regimes["texture"] = (_TEXTURE_WEIGHT, lambda r: _texture(r, streak_dir))
+    names = list(regimes)
+    weights = np.array([regimes[n][0] for n in names])
+    recipe = regimes[names[int(rng.choice(len(names), p=weights / weights.sum()))]][1](rng)
+    veil_on, drops_on = rng.random(2) < (0.3, 0.15)
+    veil = recipe.veil or (_u(rng, 0.05, 0.3) if veil_on else 0.0)
+    drops = int(rng.integers(1, 6)) if drops_on else 0
+    return dataclasses.replace(recipe, veil=veil, drops=drops, degradation=draw_degradation(REAL_MIX_DEGRADE, rng))
+
+
+def render_recipe(
+    background: np.ndarray,
+    recipe: RainRecipe,
+    rng: np.random.Generator,
+    *,
+    composition: Composition = "additive",
+    haze: float = 0.0,
+) -> RainComposite:
+    """Render ``recipe`` on B: streaks (composition or tone), JORDER veil, near drops, haze, degradations.
+
+    Near drops come after the veil: they are in front of the rain. ``streaks`` is the summed
+    streak layer, raised to the near drops' alpha where they cover more.
+    """
+    h, w = background.shape[:2]
+    layer = np.zeros((h, w), np.float32)
+    for stack in recipe.stacks:
+        layer += render_streaks((h, w), stack, rng)
+    np.clip(layer, 0.0, 1.0, out=layer)
+    strongest = max(recipe.stacks, key=lambda p: p.intensity)
+    comp = compose(background, layer, strongest, composition)
+    comp.regime = recipe.regime
+    if recipe.tone is not None:
+        comp.image = (background + comp.streaks * (np.float32(recipe.tone) - background)).astype(np.float32)
+    if recipe.veil > 0:
+        comp.transmission, comp.airlight = draw_veil((h, w), recipe.veil, rng)
+        comp.image = apply_veil(comp.image, comp.transmission, comp.airlight)
+    if recipe.drops:
+        alpha, colour = near_drops(background, recipe.drops, rng)
+        a = alpha[:, :, None]
+        comp.image = ((1.0 - a) * comp.image + a * colour).astype(np.float32)
+        comp.streaks = np.maximum(comp.streaks, a)
+    if haze > 0:
+        comp.image = apply_veil(comp.image, 1.0 - haze, 0.85)
+    comp.image = degrade(comp.image, recipe.degradation, rng)
+    return comp
+
+
+def add_rain(
+    background: np.ndarray,
+    params_or_preset: RainParams | str,
+    rng: np.random.Generator,
+    *,
+    composition: Composition = "additive",
+    haze: float = 0.0,
+    streak_dir: str | Path | None = None,
+) -> RainComposite:
+    """Render fresh rain on ``background`` (float32 ``(H, W, 3)`` in [0, 1]).
+
+    Args:
+        background: The clean image B; returned as is in the composite.
+        params_or_preset: A RainParams, a name from PRESETS, or a mixture name (``real-mix``).
+        rng: The only source of randomness; the same generator state gives the same result.
+        composition: "additive" (I = clip(B + S)), "screen" (I = 1 - (1 - B)(1 - S)) or
+            "occlusion" (paper 003: I = clip((1 - alpha)(B + S) + alpha A), alpha from the
+            opaque streak cores); a mixture uses it for its bright streaks.
+        haze: Strength in [0, 1] of a uniform veiling haze over the result.
+        streak_dir: Texture folder of a mixture (see :func:`streak_source`); presets ignore it.
+    """
+    if background.ndim != 3 or background.shape[2] != 3:
+        raise ValueError(f"background must be (H, W, 3), got shape {background.shape}")
+    background = np.asarray(background, dtype=np.float32)
+    if isinstance(params_or_preset, str) and params_or_preset in MIXTURE_NAMES:
+        recipe = draw_recipe(rng, streak_source(streak_dir))
+        return render_recipe(background, recipe, rng, composition=composition, haze=haze)
+    params = resolve_params(params_or_preset)
+    layer = render_streaks(background.shape[:2], params, rng)
+    return compose(background, layer, params, composition, haze)
