@@ -27,7 +27,7 @@ from derain.api import list_models
 from derain.atomic import atomic_path
 from derain.eval.bench import environment
 from derain.eval.report import jsonable
-from derain.inference import DEFAULT_OVERLAP, DEFAULT_TILE, Engine, make_step
+from derain.inference import DEFAULT_TILE, Engine, make_step
 from derain.models import build_model
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
@@ -36,7 +36,7 @@ RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 def worker(name: str, size: int, tile: int, runs: int) -> dict[str, float]:
     """One measurement in this process: median ms and peak RSS (MiB) before and after running."""
     model = build_model(name).eval().requires_grad_(False)
-    engine = Engine(torch.device("cpu"), torch.float32, model.size_divisor, tile, DEFAULT_OVERLAP)
+    engine = Engine.for_model(model, torch.device("cpu"), torch.float32, tile=tile)
     x = torch.rand(1, 3, size, size)
     rss_model = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     engine.run(make_step(model), x)  # warm-up
@@ -66,8 +66,9 @@ def markdown(result: dict) -> str:
         f"derain {env['package_version']} (commit {(env['git_commit'] or 'unknown')[:12]}"
         f"{'+dirty' if env.get('git_dirty') else ''}), {env['date']}.",
         f"Median of {result['runs']} runs after one warm-up, float32, one image; tiled = tiles of at most "
-        f"{result['tile']} px (the fewest that cover the image, shared evenly) with {DEFAULT_OVERLAP} px overlap, "
-        "untiled = whole image at once. Peak RSS is the whole process.",
+        f"{result['tile']} px (the fewest that cover the image, shared evenly) with the model's policy overlap "
+        "(4 x its receptive-field radius: 32 px for the U-Nets), untiled = whole image at once. "
+        "Peak RSS is the whole process.",
         "",
         "| model | size | tiling | CPU ms | peak RSS (MiB) |",
         "|---|---|---|---|---|",
@@ -106,7 +107,6 @@ def main() -> int:
         "environment": environment(torch.device("cpu")) | {"cpu_threads": args.threads},
         "threads": args.threads,
         "tile": args.tile,
-        "overlap": DEFAULT_OVERLAP,
         "runs": args.runs,
         "rows": rows,
     }

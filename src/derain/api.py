@@ -17,8 +17,6 @@ from derain import DEFAULT_MODEL
 from derain.checkpoint import build_from_file, bundled_weights
 from derain.errors import ModelError
 from derain.inference import (
-    DEFAULT_OVERLAP,
-    DEFAULT_TILE,
     Engine,
     ImageLike,
     derain_frames,
@@ -46,7 +44,7 @@ def load(
     *,
     dtype: str | torch.dtype | None = None,
     tile: int | None = None,
-    overlap: int = DEFAULT_OVERLAP,
+    overlap: int | None = None,
     batch_size: int = DEFAULT_BATCH,
 ) -> Derainer:
     """Build a ready-to-use derainer.
@@ -56,8 +54,8 @@ def load(
             file written by :func:`derain.checkpoint.save_weights`.
         device: ``"auto"`` (cuda, then mps, then cpu), ``"cpu"``, ``"cuda:0"``, ...
         dtype: compute dtype: None/``"fp32"``, or ``"fp16"``/``"bf16"`` on a GPU.
-        tile: tile side in pixels (None: :data:`~derain.inference.DEFAULT_TILE`; 0: no tiling).
-        overlap: pixels shared by neighbouring tiles.
+        tile: tile side in pixels (None: from the model's tiling policy; 0: no tiling).
+        overlap: pixels shared by neighbouring tiles (None: from the model's tiling policy).
         batch_size: most images run at once by :meth:`Derainer.batch`.
 
     Raises:
@@ -74,7 +72,7 @@ def load(
     dev = pick_device(device)
     compute = pick_dtype(dtype, dev)
     model.eval().requires_grad_(False).to(dev, compute)
-    engine = Engine(dev, compute, model.size_divisor, DEFAULT_TILE if tile is None else tile, overlap)
+    engine = Engine.for_model(model, dev, compute, tile=tile, overlap=overlap)
     return Derainer(model, name, engine, batch_size=batch_size)
 
 

@@ -12,6 +12,7 @@ from derain.errors import ConfigError
 from derain.inference import Engine, RecurrentStep, derain_frames, image_step, pick_device, pick_dtype
 from derain.inference.engine import tile_side, tile_starts
 from derain.models import DerainModel, ModelOutput, build_model
+from derain.models.base import Tiling
 
 CPU = torch.device("cpu")
 
@@ -44,6 +45,49 @@ def test_tiled_equals_untiled_for_a_finite_receptive_field():
     tiled = Engine(CPU, torch.float32, model.size_divisor, tile=50, overlap=24).run(image_step(model), x)
     assert tiled.shape == whole.shape == x.shape
     torch.testing.assert_close(tiled, whole, atol=1e-5, rtol=0)
+
+
+def test_local_policy_sets_the_overlap_and_tiled_equals_untiled():
+    # One level, one residual block: theoretical receptive-field radius 2 + 4 + 1 = 7 px <= 8.
+    model = build_model("baseline", {"channels": (4,), "bottleneck_blocks": 1}).eval()
+    model.tiling = Tiling.local(8)
+    engine = Engine.for_model(model, CPU, torch.float32, tile=80)
+    assert engine.overlap == 32 and Engine.for_model(model, CPU, torch.float32).tile == 512
+    x = _image(90, 170)
+    whole = Engine.for_model(model, CPU, torch.float32, tile=0).run(image_step(model), x)
+    tiled = engine.run(image_step(model), x)
+    assert (tiled - whole).abs().max() < 1e-3
+
+
+class _RowMean(DerainModel):
+    """A global model: every output pixel is the mean of its row and column; records the tiles it sees."""
+
+    tiling = Tiling.global_(bytes_per_pixel=100)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shapes: list[tuple[int, int]] = []
+
+    def forward(self, x: torch.Tensor) -> ModelOutput:
+        self.shapes.append(tuple(x.shape[-2:]))
+        return ModelOutput(background=(x.mean(-1, keepdim=True) + x.mean(-2, keepdim=True)).expand_as(x) / 2)
+
+
+def test_global_model_runs_untiled_within_the_budget_and_in_full_width_strips_beyond():
+    model = _RowMean()
+    x = _image(120, 90)
+    whole = Engine(CPU, torch.float32, tile=0).run(image_step(model), x)
+    fits = Engine.for_model(model, CPU, torch.float32, memory_budget=100 * 120 * 90)
+    torch.testing.assert_close(fits.run(image_step(model), x), whole)
+    assert model.shapes[-1] == (120, 90)
+    model.shapes.clear()
+    strips = Engine.for_model(model, CPU, torch.float32, memory_budget=100 * 90 * 70)
+    out = strips.run(image_step(model), x)
+    assert {w for _, w in model.shapes} == {90} and max(h for h, _ in model.shapes) <= 70
+    assert (out - whole).abs().max() > 1e-3  # the known difference: columns are cut
+    model.shapes.clear()
+    Engine.for_model(model, CPU, torch.float32, memory_budget=100 * 40 * 40).run(image_step(model), x)
+    assert max(h * w for h, w in model.shapes) <= 66 * 66  # squares at least 2 * overlap + 1 wide
 
 
 def test_tiled_close_to_untiled_for_the_default_model():
@@ -99,11 +143,12 @@ class _FrameCounter(DerainModel):
     """Video model whose output is the number of frames it has seen (its state) / 10."""
 
     is_video = True
+    tiling = Tiling.local(1)
 
-    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None) -> ModelOutput:
-        assert x.ndim == 5 and x.shape[1] == 1
+    def forward(self, x: torch.Tensor, state: torch.Tensor | None) -> tuple[ModelOutput, torch.Tensor]:
+        assert x.ndim == 4
         seen = (torch.zeros(()) if state is None else state) + 1
-        return ModelOutput(background=torch.full_like(x, 0.1) * seen, extras={"state": seen})
+        return ModelOutput(background=torch.full_like(x, 0.1) * seen), seen
 
 
 @pytest.mark.parametrize("tile", [0, 16])

@@ -117,15 +117,15 @@ def test_any_size_keeps_shape_and_range(size: tuple[int, int]) -> None:
     assert out.background.shape == x.shape and out.rain.shape == x.shape
     assert float(out.background.min()) >= 0.0 and float(out.background.max()) <= 1.0
     h, w = (-(-s // 8) for s in size)
-    assert out.extras["read_weights"].shape == (2, 5, h, w)
-    assert torch.allclose(out.extras["read_weights"].sum(dim=1), torch.ones(2, h, w))
+    assert out.read_weights.shape == (2, 5, h, w)
+    assert torch.allclose(out.read_weights.sum(dim=1), torch.ones(2, h, w))
 
 
 def test_without_memory_has_same_parameters_and_no_read() -> None:
     plain, full = _small(use_memory=False), _small()
     assert sum(p.numel() for p in plain.parameters()) == sum(p.numel() for p in full.parameters())
     out = plain(torch.rand(1, 3, 16, 16))
-    assert "read_weights" not in out.extras and out.extras["query"].shape == (1, 8, 2, 2)
+    assert out.read_weights is None and out.query.shape == (1, 8, 2, 2)
 
 
 def test_gradients_reach_every_parameter() -> None:

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     x = to_chw(rgb)[None]
     with torch.inference_mode():
         out = model(x)
-    weights = out.extras.get("read_weights")
+    weights = out.read_weights
     if weights is None:
         raise ModelError(f"{args.model}: model has no memory read weights to inspect (built with use_memory=false?)")
     args.out.mkdir(parents=True, exist_ok=True)

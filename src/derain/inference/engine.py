@@ -1,12 +1,21 @@
-"""Run a model on images of any size with bounded memory.
+"""Run a model on images of any size with bounded memory, tiled as the model's receptive field allows.
 
-Images are cut into overlapping tiles (at most 512 px, 32 px overlap; the fewest tiles that cover
-the image, shrunk to share it evenly, so a 1024 px side takes three 363 px tiles rather than three
-512 px ones); each tile is padded to the
-model's ``size_divisor``, run on the device, and blended into a float32 output and a weight map on
-the CPU with a smooth window, so seams do not show. Memory is then the input and output images
-(about 3 x 4 bytes per pixel each) plus one tile's activations, whatever the image size: a
-4000x3000 photo stays well under 3 GB with the default model on CPU (``benchmarks/memory_4k.py``).
+:meth:`Engine.for_model` reads the model's :class:`~derain.models.base.Tiling` policy:
+
+* **local** (radius ``r``): overlapping tiles of at most 512 px (the fewest tiles that cover the
+  image, shrunk to share it evenly, so a 1024 px side takes three 363 px tiles rather than three
+  512 px ones) with a ``4 r`` px overlap. The blend window ignores the outer quarter of each overlap
+  (pixels that saw padding instead of context) and cross-fades the middle half, so the result equals
+  an untiled run whenever the receptive field is within ``r``.
+* **global** (outputs depend on whole rows and columns): untiled while the batch fits the memory
+  budget (``bytes_per_pixel`` of the policy x pixels); otherwise the widest tiles that fit -- full-width
+  strips when a strip taller than twice the overlap fits, squares otherwise. Those tiles cut the
+  columns (or rows), so such a run differs from an untiled one; that is the price of the budget.
+
+Each tile is padded to the model's ``size_divisor``, run on the device, and blended into a float32
+output and a weight map on the CPU. Memory is then the input and output images (about 3 x 4 bytes
+per pixel each) plus one tile's activations, whatever the image size: a 4000x3000 photo stays well
+under 3 GB with the default model on CPU (``benchmarks/memory_4k.py``).
 """
 
 from __future__ import annotations
@@ -18,9 +27,10 @@ from dataclasses import dataclass
 import torch
 
 from derain.errors import ConfigError
-from derain.models.base import DerainModel, pad_to_multiple
+from derain.models.base import DerainModel, Tiling, pad_to_multiple
 
 __all__ = [
+    "DEFAULT_MEMORY_BUDGET",
     "DEFAULT_OVERLAP",
     "DEFAULT_TILE",
     "Engine",
@@ -36,8 +46,11 @@ __all__ = [
 #: Tile side in pixels: bounds activation memory (the default model needs a few hundred MB per
 #: 512x512 tile on CPU) while keeping the overlap overhead small (~13 %). 0 disables tiling.
 DEFAULT_TILE = 512
-#: Pixels shared by neighbouring tiles; cross-faded (see :func:`blend_window`).
+#: Pixels shared by neighbouring tiles when no policy says otherwise (global models' tiles, direct
+#: ``Engine`` use); local models get ``4 * radius``. Cross-faded (see :func:`blend_window`).
 DEFAULT_OVERLAP = 32
+#: Activation bytes a global-receptive-field model may use untiled before the engine tiles it.
+DEFAULT_MEMORY_BUDGET = 2 * 2**30
 
 #: ``step(tile, key) -> background``: runs a model on one padded ``(B, 3, h, w)`` tile on the
 #: device. ``key`` identifies the tile position, so recurrent (video) steps can keep state per tile.
@@ -139,14 +152,16 @@ def _ramp(n: int, overlap: int, lo: bool, hi: bool) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Engine:
-    """Where and how to run: device, compute dtype and tiling.
+    """Where and how to run: device, compute dtype and tiling (build it with :meth:`for_model`).
 
     Attributes:
         device: where tiles run.
         dtype: compute dtype of tiles (the model must already be in it).
         size_divisor: tiles are padded to a multiple of this.
-        tile: tile side in pixels; 0 runs the whole image at once.
+        tile: tile side in pixels; 0 runs the whole image at once. Unused when ``budget_pixels`` is set.
         overlap: pixels shared by neighbouring tiles.
+        budget_pixels: 0, or (global-receptive-field models) the most pixels one run may hold, batch
+            included: larger inputs are cut into the widest tiles within it.
     """
 
     device: torch.device
@@ -154,16 +169,46 @@ class Engine:
     size_divisor: int = 1
     tile: int = DEFAULT_TILE
     overlap: int = DEFAULT_OVERLAP
+    budget_pixels: int = 0
+
+    @classmethod
+    def for_model(
+        cls,
+        model: DerainModel,
+        device: torch.device,
+        dtype: torch.dtype,
+        *,
+        tile: int | None = None,
+        overlap: int | None = None,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    ) -> Engine:
+        """The engine ``model``'s tiling policy asks for; an explicit ``tile``/``overlap`` wins.
+
+        Local models: overlap ``4 * radius``, tiles of at most ``max(512, 4 * overlap)`` px. Global
+        models: untiled within ``memory_budget`` bytes of activations, else the widest tiles within it.
+        """
+        policy: Tiling = model.tiling
+        if policy.kind == "local":
+            overlap = 4 * policy.radius if overlap is None else overlap
+            tile = max(DEFAULT_TILE, 4 * overlap) if tile is None else tile
+            return cls(device, dtype, model.size_divisor, tile, overlap)
+        overlap = DEFAULT_OVERLAP if overlap is None else overlap
+        if tile is not None:
+            return cls(device, dtype, model.size_divisor, tile, overlap)
+        budget = max(1, memory_budget // policy.bytes_per_pixel)
+        return cls(device, dtype, model.size_divisor, DEFAULT_TILE, overlap, budget_pixels=budget)
 
     def __post_init__(self) -> None:
         if self.tile < 0 or self.overlap < 0 or (self.tile and self.overlap * 2 >= self.tile):
             raise ConfigError(f"tile {self.tile}, overlap {self.overlap}: need tile >= 0 and 2 * overlap < tile")
+        if self.budget_pixels < 0:
+            raise ConfigError(f"budget_pixels {self.budget_pixels}: must be >= 0")
 
     @torch.inference_mode()
     def run(self, step: Step, x: torch.Tensor) -> torch.Tensor:
         """Derain a CPU float ``(B, 3, H, W)`` batch tile by tile; returns CPU float32 ``(B, 3, H, W)``."""
         b, c, h, w = x.shape
-        th, tw = (tile_side(h, self.tile, self.overlap), tile_side(w, self.tile, self.overlap)) if self.tile else (h, w)
+        th, tw = self.tile_shape(b, h, w)
         ys, xs = tile_starts(h, th, self.overlap), tile_starts(w, tw, self.overlap)
         if len(ys) == len(xs) == 1:
             return self._tile(step, x, (0, 0))
@@ -177,6 +222,25 @@ class Engine:
                 weight[region[1:]] += window
         return out.div_(weight)
 
+    def tile_shape(self, b: int, h: int, w: int) -> tuple[int, int]:
+        """Tile height and width for a ``(b, 3, h, w)`` input (``(h, w)``: one run, untiled)."""
+        if self.budget_pixels:
+            return self._widest_tiles(b, h, w)
+        if not self.tile:
+            return h, w
+        return tile_side(h, self.tile, self.overlap), tile_side(w, self.tile, self.overlap)
+
+    def _widest_tiles(self, b: int, h: int, w: int) -> tuple[int, int]:
+        """Global models: the whole image if it fits the budget, else full-width strips, else squares."""
+        pixels = self.budget_pixels // b
+        if h * w <= pixels:
+            return h, w
+        least = 2 * self.overlap + 1  # blending needs 2 * overlap < tile
+        if pixels // w >= least:
+            return tile_side(h, pixels // w, self.overlap), w
+        side = max(math.isqrt(pixels), least)
+        return tile_side(h, side, self.overlap), tile_side(w, side, self.overlap)
+
     def _tile(self, step: Step, tile: torch.Tensor, key: tuple[int, int]) -> torch.Tensor:
         """Pad one tile to ``size_divisor``, run it on the device, crop, return CPU float32."""
         padded, (h, w) = pad_to_multiple(tile.to(self.device, self.dtype), self.size_divisor)
@@ -184,5 +248,5 @@ class Engine:
 
 
 def image_step(model: DerainModel) -> Step:
-    """The :data:`Step` of a single-image model (no state)."""
+    """The :data:`Step` of a single-image model (no state); video models use ``RecurrentStep``."""
     return lambda tile, key: model(tile).background

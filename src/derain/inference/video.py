@@ -1,10 +1,9 @@
 """Derain a stream of frames, carrying a video model's recurrent state from frame to frame.
 
-Video-model protocol (``model.is_video``): ``model(x, state=None) -> ModelOutput`` with ``x`` of
-shape ``(B, T, 3, H, W)``; ``extras["state"]`` holds the new state (any object the model understands,
-``None`` to start). Inference calls it causally with ``T = 1`` per frame. Frames larger than a tile
-keep one state per tile position, so tiling and recurrence combine without extra memory per frame.
-Single-image models simply run frame by frame.
+Video-model contract (``model.is_video``, :mod:`derain.models.base`): ``model(x, state) -> (output,
+state)`` with one frame ``x`` of shape ``(B, 3, H, W)``; ``state=None`` starts a clip. Frames larger
+than a tile keep one state per tile position, so tiling and recurrence combine without extra memory
+per frame. Single-image models simply run frame by frame.
 """
 
 from __future__ import annotations
@@ -30,9 +29,8 @@ class RecurrentStep:
         self.states: dict[tuple[int, int], Any] = {}
 
     def __call__(self, tile: torch.Tensor, key: tuple[int, int]) -> torch.Tensor:
-        out = self.model(tile[:, None], state=self.states.get(key))
-        self.states[key] = out.extras.get("state")
-        return out.background[:, 0]
+        out, self.states[key] = self.model(tile, self.states.get(key))
+        return out.background
 
 
 def make_step(model: DerainModel) -> Step:

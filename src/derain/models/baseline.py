@@ -13,7 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from derain.layers import DoubleConv, ResidualBlock
-from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
+from derain.models.base import UNET_RADIUS, DerainModel, ModelOutput, Tiling, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
 from derain.schema import NonNegativeInt, PositiveInt
 
@@ -35,6 +35,8 @@ class BaselineConfig:
 
 class BaselineUNet(DerainModel):
     """Residual U-Net: encoder (max-pool), decoder (bilinear up + skip concat), rain = last conv."""
+
+    tiling = Tiling.local(UNET_RADIUS)
 
     def __init__(self, config: BaselineConfig = BaselineConfig()) -> None:
         super().__init__()

@@ -42,7 +42,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from derain.layers import DoubleConv
-from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
+from derain.models.base import UNET_RADIUS, DerainModel, ModelOutput, Tiling, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
 from derain.schema import PositiveInt
 
@@ -162,11 +162,13 @@ class _UpStage(nn.Module):
 class MemoryDerainer(DerainModel):
     """Table I encoder-decoder (three poolings) with the rain-streak memory at 1/8 scale.
 
-    ``extras`` of the output: ``query`` ``(B, C, h, w)`` (for the BSW loss) and ``read_weights``
-    ``(B, M, h, w)`` (for ``derain inspect``), both at the padded 1/8 scale.
+    The output also carries ``query`` ``(B, C, h, w)`` (for the BSW loss) and ``read_weights``
+    ``(B, M, h, w)`` (for ``derain inspect``; None without memory), both at the padded 1/8 scale.
+    Tiling: local with an effective radius of 8 px (:data:`~derain.models.base.UNET_RADIUS`).
     """
 
     size_divisor = 8
+    tiling = Tiling.local(UNET_RADIUS)
 
     def __init__(self, config: MemoryConfig = MemoryConfig()) -> None:
         super().__init__()
@@ -187,16 +189,16 @@ class MemoryDerainer(DerainModel):
             feat = enc(feat if i == 0 else F.max_pool2d(feat, 2))
             skips.append(feat)
         query = skips.pop()
-        extras: dict[str, torch.Tensor] = {"query": query}
+        read_weights = None
         if self.config.use_memory:
-            retrieved, extras["read_weights"] = self.memory(query)
+            retrieved, read_weights = self.memory(query)
         else:
             retrieved = torch.zeros_like(query)
         feat = self.bottleneck(torch.cat([query, retrieved], dim=1))
         for dec, skip in zip(self.decoders, reversed(skips), strict=True):
             feat = dec(feat, skip)
         rain = self.head(feat)[..., :h, :w] * 0.5
-        return ModelOutput(background=(x - rain).clamp(0.0, 1.0), rain=rain, extras=extras)
+        return ModelOutput(background=(x - rain).clamp(0.0, 1.0), rain=rain, query=query, read_weights=read_weights)
 
 
 register_model(

@@ -30,7 +30,7 @@ from torch.nn import functional as F
 from derain.errors import ConfigError
 from derain.layers import ConvAct
 from derain.layers.upsample import BilinearUpsample2x
-from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
+from derain.models.base import UNET_RADIUS, DerainModel, ModelOutput, Tiling, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
 from derain.schema import PositiveInt, require
 
@@ -141,9 +141,13 @@ def _decoder_level(n_skips: int, width: int, depth: int, out: int | None) -> nn.
 
 
 class TimelapseNet(DerainModel):
-    """Multi-scale encoders -> fusion -> decoder predicting the rain layer ``S``; ``B = clamp(I - S)``."""
+    """Multi-scale encoders -> fusion -> decoder predicting the rain layer ``S``; ``B = clamp(I - S)``.
+
+    Tiling: local with an effective radius of 8 px (:data:`~derain.models.base.UNET_RADIUS`).
+    """
 
     size_divisor = 8
+    tiling = Tiling.local(UNET_RADIUS)
 
     def __init__(self, config: TimelapseConfig = TimelapseConfig()) -> None:
         super().__init__()

@@ -97,7 +97,7 @@ class MemoryObjective(Objective):
         if self.weights["c"]:
             terms["c"] = 0.5 * (cross_frame_loss(frames[:, 0], b_n) + cross_frame_loss(frames[:, 1], b_m))
         if self.weights["w"]:
-            query = out.extras["query"]
+            query = out.query
             terms["w"] = bsw_loss(query[:n], query[n:], low=self.bsw_low, groups=self.bsw_groups)
         loss, logged = weighted_sum(terms, self.weights, prefix="L_")
         return loss, {**logged, **self._memory_health(model, out.extras)}
