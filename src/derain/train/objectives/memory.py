@@ -97,14 +97,13 @@ class MemoryObjective(Objective):
         if self.weights["c"]:
             terms["c"] = 0.5 * (cross_frame_loss(frames[:, 0], b_n) + cross_frame_loss(frames[:, 1], b_m))
         if self.weights["w"]:
-            query = out.query
-            terms["w"] = bsw_loss(query[:n], query[n:], low=self.bsw_low, groups=self.bsw_groups)
+            terms["w"] = bsw_loss(out.query[:n], out.query[n:], low=self.bsw_low, groups=self.bsw_groups)
         loss, logged = weighted_sum(terms, self.weights, prefix="L_")
-        return loss, {**logged, **self._memory_health(model, out.extras)}
+        return loss, {**logged, **self._memory_health(model, out.read_weights)}
 
-    def _memory_health(self, model: DerainModel, extras: dict[str, torch.Tensor]) -> dict[str, float]:
+    def _memory_health(self, model: DerainModel, read_weights: torch.Tensor | None) -> dict[str, float]:
         """Item diversity and read entropy for the log; warns once when the items collapse."""
-        if "read_weights" not in extras:
+        if read_weights is None:
             return {}
         cos = item_similarity(model.memory.items)
         if cos > COLLAPSE_COSINE and not self._warned:
@@ -115,7 +114,7 @@ class MemoryObjective(Objective):
                 MemoryCollapseWarning,
                 stacklevel=2,
             )
-        return {"mem_cos": cos, "read_entropy": read_entropy(extras["read_weights"])}
+        return {"mem_cos": cos, "read_entropy": read_entropy(read_weights)}
 
     def _single_branch(self, model: DerainModel, frames: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Table IV "encoder-decoder": L1 of frame 0's output against the frames' time average."""
