@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
+from derain.models.base import UNET_RADIUS, DerainModel, ModelOutput, Tiling, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
 from derain.schema import NonNegativeInt, PositiveInt, require
 
@@ -115,8 +115,17 @@ def _stage(channels: int, blocks: int, attention: bool) -> nn.Sequential:
     return nn.Sequential(*(GatedBlock(channels, attention) for _ in range(blocks)))
 
 
+#: Peak activation bytes per input pixel with channel attention (CPU, float32, batch 1): ~450 B/px
+#: measured as the RSS growth of one 1024^2 forward pass, rounded up.
+_BYTES_PER_PIXEL = 512
+
+
 class FastNet(DerainModel):
-    """Pixel-unshuffle, gated U-Net at 1/2 resolution and below, pixel-shuffle back to the rain layer."""
+    """Pixel-unshuffle, gated U-Net at 1/2 resolution and below, pixel-shuffle back to the rain layer.
+
+    Tiling: local with the U-Nets' effective radius (:data:`~derain.models.base.UNET_RADIUS`); with
+    ``channel_attention`` every block pools the whole input, so the policy is global.
+    """
 
     def __init__(self, config: FastNetConfig = FastNetConfig()) -> None:
         super().__init__()
@@ -135,6 +144,7 @@ class FastNet(DerainModel):
         )
         self.outro = nn.Sequential(nn.Conv2d(w, 3 * r * r, 3, padding=1), nn.PixelShuffle(r))
         self.size_divisor = r * 2 ** len(config.enc_blocks)
+        self.tiling = Tiling.global_(_BYTES_PER_PIXEL) if ca else Tiling.local(UNET_RADIUS)
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         padded, (h, w) = pad_to_multiple(x, self.size_divisor)
