@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run_cli, smooth_image
 from derain.data.datasets import build_dataset
-from derain.data.io import write_image
+from derain.data.io import list_images, write_image
 from derain.data.video import VideoWriter
 from derain.errors import ConfigError, DatasetError, ModelError
 from derain.train.adapt import AdaptOptions, adapt_config, adaptable_models, adaptable_recipe, collect_scenes
@@ -65,10 +65,10 @@ def test_a_video_becomes_evenly_sampled_frames_and_is_left_untouched(tmp_path: P
     before = video.read_bytes()
     (scene,) = collect_scenes([video], tmp_path / "run", frames_per_video=3)
     assert scene == tmp_path / "run" / "frames" / "cam"
-    assert sorted(p.name for p in scene.iterdir()) == ["00000.png", "00001.png", "00002.png"]
+    assert [p.name for p in list_images(scene)] == ["00000.png", "00001.png", "00002.png"]
     assert video.read_bytes() == before
     (again,) = collect_scenes([video], tmp_path / "run", frames_per_video=2)  # a rerun replaces, never mixes
-    assert sorted(p.name for p in again.iterdir()) == ["00000.png", "00001.png"]
+    assert [p.name for p in list_images(again)] == ["00000.png", "00001.png"]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from derain.commands._options import add_device_option, positive_int
+from derain.commands._options import add_device_option, positive_float, positive_int
 
 __all__ = ["add_parser", "run"]
 
@@ -35,7 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--weights", type=Path, metavar="FILE", help="start from this .safetensors (default: the bundled weights)"
     )
     parser.add_argument("--steps", type=positive_int, default=300, help="optimiser steps (default 300)")
-    parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (default 1e-4, cosine decay)")
+    parser.add_argument(
+        "--lr", type=positive_float, default=1e-4, help="peak learning rate (default 1e-4, cosine decay)"
+    )
     parser.add_argument("--batch-size", type=positive_int, default=4, help="frame pairs per step (default 4)")
     parser.add_argument("--crop", type=positive_int, help="training crop side (default: the model's recipe)")
     parser.add_argument(
@@ -45,18 +47,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--run-dir", type=Path, help="checkpoints, logs and extracted frames (default: OUT without suffix + '_run')"
     )
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUT (and its .json) if they exist")
     add_device_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Collect the scenes, fine-tune, export; returns the exit code."""
+    from derain.errors import ConfigError
+    from derain.outputs import check_new_file, check_writable
     from derain.train.adapt import AdaptOptions, adapt_config, check_request, collect_scenes
-    from derain.train.trainer import train
+    from derain.train.trainer import latest_checkpoint, train
 
     output: Path = args.output
     check_request(args.model, output)  # fail before decoding any video
     run_dir: Path = args.run_dir or output.with_name(output.stem + "_run")
+    inputs = tuple(args.footage)
+    for path in (output, output.with_suffix(".json")):
+        check_new_file(path, overwrite=args.overwrite or args.resume, inputs=inputs)
+    check_writable(run_dir / "checkpoints", what="run folder")
+    if not args.resume and latest_checkpoint(run_dir) is not None:
+        option = "--run-dir" if args.run_dir else "-o (its run folder)"
+        raise ConfigError(
+            f"{run_dir}: already holds checkpoints of an earlier run; pass --resume to continue it "
+            f"or choose another {option}"
+        )
     scenes = collect_scenes(args.footage, run_dir, args.frames_per_video)
     options = AdaptOptions(steps=args.steps, lr=args.lr, batch_size=args.batch_size, crop=args.crop, device=args.device)
     config = adapt_config(args.model, scenes, output, run_dir, options, init=args.weights)

@@ -3,7 +3,8 @@
 For ``memory`` (the paper's Fig. 3) it writes, for every memory item, the item's read weight at
 each 1/8-scale position, upsampled to the image size and drawn as a heat map over the image
 (``item_NN.png``), plus the estimated rain layer (``rain.png``, ``clip(R, 0, 1)``) and the
-derained image (``background.png``). All item maps share one colour scale (the minimum to the
+derained image (``background.png``). Existing files of those names are replaced only with ``--overwrite``, and
+never the input image itself. All item maps share one colour scale (the minimum to the
 maximum read weight over all items), so they can be compared with each other.
 """
 
@@ -13,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from derain.commands._options import add_named_model_options, build_named_model
+from derain.commands._options import add_named_model_options, build_named_model, positive_int
 from derain.errors import ModelError
 
 if TYPE_CHECKING:  # heavy modules are imported when the command runs, not when the parser is built
@@ -36,8 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_named_model_options(parser)
     parser.add_argument("image", type=Path, help="input image")
     parser.add_argument("-o", "--out", type=Path, required=True, metavar="DIR", help="output folder (created)")
+    parser.add_argument("--overwrite", action="store_true", help="replace PNGs of the same names in DIR")
     parser.add_argument(
-        "--max-side", type=int, default=1024, metavar="N", help="downscale larger images to this side first"
+        "--max-side", type=positive_int, default=1024, metavar="N", help="downscale larger images to this side first"
     )
     parser.set_defaults(func=run)
 
@@ -48,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
     from derain.data.arrays import fit_within, to_chw, to_hwc
     from derain.data.io import read_rgb, write_image
+    from derain.outputs import check_new_file, check_writable
 
+    check_writable(args.out / "rain.png")
     model = build_named_model(args).eval()
     rgb = fit_within(read_rgb(args.image), args.max_side)
     x = to_chw(rgb)[None]
@@ -57,9 +61,11 @@ def run(args: argparse.Namespace) -> int:
     weights = out.read_weights
     if weights is None:
         raise ModelError(f"{args.model}: model has no memory read weights to inspect (built with use_memory=false?)")
-    args.out.mkdir(parents=True, exist_ok=True)
     h, w = rgb.shape[:2]
     maps = _upsample(weights, h, w, model.size_divisor)
+    names = [*(f"item_{m:02d}.png" for m in range(len(maps))), "rain.png", "background.png"]
+    for name in names:  # all checked before the first is written: never the input, nothing replaced unasked
+        check_new_file(args.out / name, overwrite=args.overwrite, inputs=(args.image,))
     lo, hi = float(maps.min()), float(maps.max())
     for m, item_map in enumerate(maps):
         write_image(args.out / f"item_{m:02d}.png", heat_overlay(rgb, (item_map - lo) / max(hi - lo, 1e-12)))

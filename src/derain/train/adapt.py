@@ -128,22 +128,26 @@ def _scene_folders(folder: Path) -> list[Path]:
 
 
 def _extract_frames(video: Path, out_dir: Path, limit: int) -> Path:
-    """Write up to ``limit`` evenly spaced frames of ``video`` to ``out_dir`` (replacing earlier ones)."""
+    """Write up to ``limit`` evenly spaced frames of ``video`` to ``out_dir``, as one atomic folder.
+
+    A rerun replaces an earlier extraction (never mixes with it) but never deletes a file derain did
+    not write there (:func:`derain.outputs.atomic_dir`).
+    """
+    from derain.outputs import atomic_dir
+
     info, frames = open_video(video)
     stride = max(1, (info.frame_count or limit) // limit)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for old in list_images(out_dir):
-        old.unlink()
     kept = 0
-    for index, frame in enumerate(frames):
-        if index % stride:
-            continue
-        write_image(out_dir / f"{kept:05d}.png", frame)
-        kept += 1
-        if kept == limit:
-            break
-    if kept < 2:
-        raise DatasetError(f"{video}: a time-lapse scene needs at least 2 frames, the video has {kept}")
+    with atomic_dir(out_dir, replace=True) as tmp:
+        for index, frame in enumerate(frames):
+            if index % stride:
+                continue
+            write_image(tmp / f"{kept:05d}.png", frame)
+            kept += 1
+            if kept == limit:
+                break
+        if kept < 2:
+            raise DatasetError(f"{video}: a time-lapse scene needs at least 2 frames, the video has {kept}")
     return out_dir
 
 
