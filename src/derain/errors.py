@@ -15,6 +15,7 @@ __all__ = [
     "FileReadError",
     "ImageReadError",
     "ImageTooLargeError",
+    "ImageValueError",
     "ModelError",
     "VideoReadError",
     "WriteError",
@@ -40,6 +41,10 @@ class ImageReadError(FileReadError):
 
 class ImageTooLargeError(ImageReadError):
     """An image has more pixels than the configured limit (decompression-bomb guard)."""
+
+
+class ImageValueError(DerainError, ValueError):
+    """An in-memory image (API input) is empty, not finite or outside the value range its type implies."""
 
 
 class VideoReadError(FileReadError):

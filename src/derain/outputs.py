@@ -20,7 +20,7 @@ from pathlib import Path
 
 from derain.errors import WriteError
 
-__all__ = ["MARKER", "atomic_dir", "check_new_file", "check_writable", "owned_files"]
+__all__ = ["MARKER", "atomic_dir", "check_folder_output", "check_new_file", "check_writable", "owned_files"]
 
 #: Marker file of a folder derain wrote as a whole: ``{"owner": "derain", "files": [relative paths]}``.
 MARKER = ".derain-owned.json"
@@ -80,6 +80,18 @@ def _foreign_files(folder: Path) -> list[str]:
     return sorted(f for f in present if f != MARKER and f not in owned)
 
 
+def check_folder_output(path: str | Path, *, replace: bool) -> None:
+    """The up-front check of :func:`atomic_dir`: may a folder output be written at ``path``?
+
+    Raises:
+        WriteError: ``path`` is a file, a non-empty folder without ``replace``, a folder holding
+            files derain did not write, or not writable.
+    """
+    path = Path(path)
+    _check_replaceable(path, replace)
+    check_writable(path)
+
+
 def _check_replaceable(path: Path, replace: bool) -> None:
     if not path.exists():
         return
@@ -112,8 +124,7 @@ def atomic_dir(path: str | Path, *, replace: bool = False) -> Iterator[Path]:
             write, or its parent cannot be written.
     """
     path = Path(path)
-    _check_replaceable(path, replace)
-    check_writable(path)
+    check_folder_output(path, replace=replace)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -57,7 +57,7 @@ def test_video_layout_with_fps_and_ground_truth(clean_dir: Path, tmp_path: Path)
     assert r.returncode == 0, r.stderr
     clip = out / "0000_photo0"
     for part in ("rain", "clean"):
-        names = sorted(p.name for p in (clip / part).iterdir())
+        names = sorted(p.name for p in (clip / part).iterdir() if not p.name.startswith("."))
         assert names == ["000001.png", "000002.png", "000003.png", "000004.png", "fps.txt"]
     assert read_rgb(clip / "rain/000001.png").shape == (30, 40, 3)  # 50 px long side, 80 % window
     assert (read_rgb(clip / "clean/000001.png") != read_rgb(clip / "clean/000004.png")).any()  # camera moved

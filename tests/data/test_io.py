@@ -14,6 +14,7 @@ from conftest import smooth_image
 from derain.atomic import atomic_path
 from derain.data import io, video
 from derain.errors import ImageReadError, ImageTooLargeError, VideoReadError, WriteError
+from derain.outputs import MARKER
 
 TOL8 = 0.5 / 255 + 1e-6  # 8-bit quantisation plus float32 rounding
 
@@ -342,12 +343,13 @@ def test_frame_folder_round_trip(tmp_path: Path) -> None:
     with video.VideoWriter(out, 12.5) as writer:
         for frame in frames:
             writer.write(frame)
-    assert sorted(p.name for p in out.iterdir()) == ["000001.png", "000002.png", "000003.png", "fps.txt"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [MARKER, "000001.png", "000002.png", "000003.png", "fps.txt"]  # the marker: derain owns it
     info, it = video.open_video(out)
     assert info == video.VideoInfo(fps=12.5, width=11, height=9, frame_count=3)
     for got, want in zip(it, frames, strict=True):
         assert np.abs(got - want).max() <= TOL8
-    with pytest.raises(WriteError, match="already holds images"), video.VideoWriter(out, 25) as writer:
+    with pytest.raises(WriteError, match="already exists"), video.VideoWriter(out, 25) as writer:
         writer.write(frames[0])
 
 

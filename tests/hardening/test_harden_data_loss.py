@@ -11,7 +11,8 @@ import torch
 
 from conftest import run_cli, smooth_image
 from derain.checkpoint import save_weights
-from derain.data.io import VideoWriter, write_image
+from derain.data.io import write_image
+from derain.data.video import VideoWriter
 from derain.errors import WriteError
 from derain.models import build_model
 from derain.outputs import MARKER, atomic_dir

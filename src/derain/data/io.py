@@ -42,7 +42,9 @@ _PIL_FORMATS |= {".bmp": "BMP", ".webp": "WEBP"}
 _SIXTEEN_BIT_SUFFIXES = frozenset({".png", ".tif", ".tiff"})
 _ALPHA_SUFFIXES = frozenset({".png", ".tif", ".tiff", ".webp"})
 _GRAY16_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
-_GRAY_MODES = _GRAY16_MODES | {"1", "L", "LA", "La"}
+_GRAY_MODES = _GRAY16_MODES | {"1", "L", "LA", "La", "F"}
+#: Largest value of a 16-bit channel: 32-bit integer ("I") images must stay within it.
+_MAX16 = 65535
 #: BT.601 luma weights, as Pillow's RGB -> L conversion uses them.
 _LUMA = np.array([0.299, 0.587, 0.114])
 _ORIENTATION_TAG = 0x0112
@@ -174,15 +176,37 @@ def _decode_colour16(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def _decode_pil(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None, int]:
-    """Fully decode a Pillow image (raises on truncation) into RGB, alpha and bit depth."""
+    """Fully decode a Pillow image (raises on truncation) into RGB, alpha and bit depth.
+
+    Wide gray modes follow one documented rule instead of Pillow's silent clipping: 16-bit and
+    32-bit integer values are read as 16-bit (``/ 65535``; 32-bit values outside 0..65535 are an
+    error), 32-bit float values must be finite and in [0, 1] and are kept as they are. Both come
+    back as 16-bit output.
+    """
     im.load()
+    if im.mode == "F":
+        return np.repeat(_checked_float(np.asarray(im, dtype=np.float32))[..., None], 3, axis=2), None, 16
     if im.mode in _GRAY16_MODES:
-        gray = np.clip(np.asarray(im, dtype=np.float32) / 65535.0, 0.0, 1.0)
+        gray = np.asarray(im)
+        lo, hi = (int(gray.min()), int(gray.max())) if gray.size else (0, 0)
+        if lo < 0 or hi > _MAX16:
+            raise ValueError(f"{im.mode} integer values span {lo}..{hi}, outside the 16-bit range 0..{_MAX16}")
+        gray = gray.astype(np.float32) / _MAX16
         return np.repeat(gray[..., None], 3, axis=2), None, 16
     if im.has_transparency_data:
         rgba = np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0
         return np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3]), 8
     return np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0, None, 8
+
+
+def _checked_float(data: np.ndarray) -> np.ndarray:
+    """Float pixels must be finite and in [0, 1]: derain never guesses another scale."""
+    if not np.isfinite(data).all():
+        raise ValueError("float image holds NaN or infinite values")
+    lo, hi = (float(data.min()), float(data.max())) if data.size else (0.0, 0.0)
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"float image values span {lo:g}..{hi:g}; derain reads float images as 0..1")
+    return data
 
 
 def write_image(

@@ -6,6 +6,7 @@ into place (:mod:`derain.atomic`), so a crash never leaves a half-written video.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -17,26 +18,46 @@ import av
 import numpy as np
 
 from derain.atomic import atomic_path
-from derain.data.io import _check_file, _one_line, _quantize, _to_pixels, list_images, read_rgb, write_image
+from derain.data.io import (
+    IMAGE_SUFFIXES,
+    UNSUPPORTED_IMAGE_SUFFIXES,
+    _check_file,
+    _one_line,
+    _quantize,
+    _to_pixels,
+    list_images,
+    read_rgb,
+    write_image,
+)
 from derain.errors import VideoReadError, WriteError
+from derain.outputs import atomic_dir
 
 __all__ = ["DEFAULT_FPS", "FPS_FILE", "VIDEO_SUFFIXES", "VideoInfo", "VideoWriter", "open_video"]
 
 #: Frame rate of a frame folder without an ``fps.txt``.
 DEFAULT_FPS = 25
 VIDEO_SUFFIXES: frozenset[str] = frozenset({".mp4", ".mkv", ".mov"})
+#: Suffixes of formats derain cannot write: a frame folder must not be named like one of these files.
+_FILE_LIKE_SUFFIXES = IMAGE_SUFFIXES | UNSUPPORTED_IMAGE_SUFFIXES | {".avi", ".webm", ".wmv", ".flv", ".m4v", ".mpg"}
+_FILE_LIKE_SUFFIXES |= {".mpeg", ".ts", ".3gp", ".ogv", ".mts", ".m2ts", ".vob"}
 #: Frame rate file of a frame folder (``25`` or ``30000/1001``).
 FPS_FILE = "fps.txt"
 
 
 @dataclass
 class VideoInfo:
-    """What :func:`open_video` knows before decoding; ``frame_count`` is None when the container omits it."""
+    """What :func:`open_video` knows before decoding; ``frame_count`` is None when the container omits it.
+
+    ``audio``: the file has an audio stream. ``variable_rate``: its frame timestamps are not evenly
+    spaced (a phone's variable frame rate); ``fps`` is then the average.
+    """
 
     fps: float
     width: int
     height: int
     frame_count: int | None
+    audio: bool = False
+    variable_rate: bool = False
 
 
 def open_video(path: str | Path) -> tuple[VideoInfo, Iterator[np.ndarray]]:
@@ -63,10 +84,28 @@ def open_video(path: str | Path) -> tuple[VideoInfo, Iterator[np.ndarray]]:
             rate = stream.average_rate or stream.guessed_rate
             if not rate or not stream.width:
                 raise VideoReadError(path, "video stream has no frame rate or size")
-            info = VideoInfo(float(rate), stream.width, stream.height, stream.frames or None)
+            audio = bool(container.streams.audio)
+            info = VideoInfo(float(rate), stream.width, stream.height, stream.frames or None, audio, _is_vfr(container))
     except av.error.FFmpegError as e:
         raise VideoReadError(path, f"cannot open video ({_one_line(e)})") from None
     return info, _decode_video(path)
+
+
+#: Packets whose timestamps :func:`_is_vfr` looks at (demuxed, not decoded: cheap).
+_VFR_PACKETS = 5000
+
+
+def _is_vfr(container: av.container.InputContainer) -> bool:
+    """True when frame durations differ by more than half the shortest one (not jitter of rounding)."""
+    stream = container.streams.video[0]
+    stamps = []
+    for packet in container.demux(stream):
+        if packet.pts is not None:
+            stamps.append(packet.pts)
+        if len(stamps) >= _VFR_PACKETS:
+            break
+    steps = np.diff(np.unique(stamps))
+    return bool(len(steps) > 1 and steps.max() > 1.5 * steps.min())
 
 
 def _decode_video(path: Path) -> Iterator[np.ndarray]:
@@ -127,21 +166,47 @@ class VideoWriter:
 
     ``.mp4``/``.mkv``/``.mov`` -> H.264 (libx264) through PyAV, encoded to a temp file and renamed on
     close. Even sizes use ``yuv420p`` (plays everywhere); odd sizes use ``yuv444p`` so the frame size
-    is kept exactly (some players, e.g. browsers, cannot play 4:4:4 H.264). Any other path becomes a
-    folder of 8-bit PNG frames ``000001.png``, ... plus ``fps.txt``; that folder must not already
-    hold images, because stale frames from an older run would silently join the video.
+    is kept exactly (some players, e.g. browsers, cannot play 4:4:4 H.264). A path without a video
+    or image suffix becomes a folder of 8-bit PNG frames ``000001.png``, ... plus ``fps.txt``,
+    written under a temp name and renamed on close (:func:`derain.outputs.atomic_dir`), so a failure
+    leaves nothing behind. An existing folder is replaced only with ``overwrite`` and only if derain
+    wrote all of it; other suffixes (``.avi``, ``.gif``, ...) are refused rather than silently
+    becoming a folder. ``audio_from``: a video file whose audio track is copied (not re-encoded) into
+    a video file output; :attr:`audio_kept` says whether that worked (a container that cannot hold
+    the codec, or a frame folder, cannot keep it).
+
+    Raises:
+        WriteError: a suffix derain cannot write.
     """
 
-    def __init__(self, path: str | Path, fps: float | Fraction | str, *, crf: int = 18) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        fps: float | Fraction | str,
+        *,
+        crf: int = 18,
+        overwrite: bool = False,
+        audio_from: str | Path | None = None,
+    ) -> None:
         self.path = Path(path)
+        self.audio_from = None if audio_from is None else Path(audio_from)
+        self.audio_kept = False
+        self._tmp: Path | None = None
         self.rate = _exact_rate(fps)
         self.crf = crf
+        self.overwrite = overwrite
         self.is_file = self.path.suffix.lower() in VIDEO_SUFFIXES
+        if not self.is_file and self.path.suffix.lower() in _FILE_LIKE_SUFFIXES:
+            raise WriteError(
+                f"{self.path}: cannot write {self.path.suffix} files; use .mp4, .mkv or .mov, or a folder name "
+                "without a suffix for PNG frames"
+            )
         self.frame_count = 0
         self._size: tuple[int, int] | None = None  # (H, W) of the first frame
         self._stack = ExitStack()
         self._container: av.container.OutputContainer | None = None
         self._stream: av.VideoStream | None = None
+        self._folder: Path | None = None  # the temp frame folder while writing
 
     def __enter__(self) -> VideoWriter:
         return self
@@ -166,7 +231,7 @@ class VideoWriter:
         if self.is_file:
             self._encode(av.VideoFrame.from_ndarray(_quantize(pixels, np.uint8), format="rgb24"))
         else:
-            write_image(self.path / f"{self.frame_count:06d}.png", pixels)
+            write_image(self._folder / f"{self.frame_count:06d}.png", pixels)
 
     def close(self) -> None:
         """Flush the encoder and move the finished file into place.
@@ -181,19 +246,19 @@ class VideoWriter:
                 self._encode(None)
                 self._container.close()
                 self._container = None
+                if self.audio_from is not None:
+                    self.audio_kept = _remux_audio(self._tmp, self.audio_from)
 
     def _start(self) -> None:
         """Open the output on the first frame, once the size is known."""
         if not self.is_file:
-            if self.path.is_dir() and list_images(self.path):
-                raise WriteError(f"{self.path}: output frame folder already holds images; choose an empty folder")
-            with atomic_path(self.path / FPS_FILE) as tmp:
-                tmp.write_text(f"{self.rate}\n", encoding="utf-8")
+            self._folder = self._stack.enter_context(atomic_dir(self.path, replace=self.overwrite))
+            (self._folder / FPS_FILE).write_text(f"{self.rate}\n", encoding="utf-8")
             return
         if "libx264" not in av.codecs_available:
             raise WriteError(f"{self.path}: this PyAV build has no libx264 encoder; write a frame folder instead")
         height, width = self._size
-        tmp = self._stack.enter_context(atomic_path(self.path))
+        tmp = self._tmp = self._stack.enter_context(atomic_path(self.path))
         try:
             self._container = av.open(str(tmp), mode="w")
         except (av.error.FFmpegError, OSError) as e:
@@ -217,3 +282,30 @@ class VideoWriter:
         finally:
             self._container = None
             self._stack.__exit__(exc_type, exc, tb)
+
+
+def _remux_audio(video: Path, source: Path) -> bool:
+    """Copy ``source``'s first audio track into the finished ``video`` file (packets copied, not re-encoded).
+
+    Returns False, leaving ``video`` as it was, when ``source`` has no audio or the container
+    cannot hold its codec.
+    """
+    out_tmp = video.with_name(f".{video.stem}.audio{video.suffix}")
+    try:
+        with av.open(str(source)) as src, av.open(str(video)) as vin:
+            if not src.streams.audio:
+                return False
+            with av.open(str(out_tmp), mode="w") as out:
+                streams = {"video": out.add_stream_from_template(vin.streams.video[0])}
+                streams["audio"] = out.add_stream_from_template(src.streams.audio[0])
+                for container, stream in ((vin, vin.streams.video[0]), (src, src.streams.audio[0])):
+                    for packet in container.demux(stream):
+                        if packet.dts is None:
+                            continue
+                        packet.stream = streams[stream.type]
+                        out.mux(packet)
+        os.replace(out_tmp, video)
+        return True
+    except (av.error.FFmpegError, ValueError):
+        out_tmp.unlink(missing_ok=True)
+        return False
