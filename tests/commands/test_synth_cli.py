@@ -19,7 +19,9 @@ def clean_dir(tmp_path: Path) -> Path:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """The dataset's files (derain's hidden ownership markers left out)."""
+    files = (p for p in sorted(root.rglob("*")) if p.is_file() and not p.name.startswith("."))
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
 
 
 def test_pairs_layout_and_byte_identical_rerun(clean_dir: Path, tmp_path: Path) -> None:

@@ -6,9 +6,10 @@ The command only parses; :mod:`derain.data.synth.writers` writes (layouts descri
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from derain.commands._options import LazyChoices, non_negative_int, positive_int
+from derain.commands._options import LazyChoices, non_negative_float, non_negative_int, positive_float, positive_int
 from derain.errors import ConfigError
 
 __all__ = ["add_parser", "run"]
@@ -18,6 +19,13 @@ def _unit_float(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value}")
+    return value
+
+
+def _jpeg_quality(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a JPEG quality from 1 to 100, got {value}")
     return value
 
 
@@ -63,10 +71,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="KIND",
         help="camera motion (video): %(choices)s (default: %(default)s)",
     )
-    parser.add_argument("--fps", type=float, default=25.0, help="frame rate recorded for videos")
-    parser.add_argument("--exposure-drift", type=float, default=0.0, help="per-frame log-gain std (timelapse)")
-    parser.add_argument("--noise", type=float, default=0.0, help="sensor noise std (timelapse)")
-    parser.add_argument("--jpeg", type=int, metavar="Q", help="JPEG quality of each frame (timelapse)")
+    parser.add_argument("--fps", type=positive_float, default=25.0, help="frame rate recorded for videos")
+    parser.add_argument(
+        "--exposure-drift", type=non_negative_float, default=0.0, help="per-frame log-gain std (timelapse)"
+    )
+    parser.add_argument("--noise", type=non_negative_float, default=0.0, help="sensor noise std (timelapse)")
+    parser.add_argument("--jpeg", type=_jpeg_quality, metavar="Q", help="JPEG quality 1-100 of each frame (timelapse)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out folder that derain synth wrote"
+    )
     parser.set_defaults(func=run)
 
 
@@ -76,15 +89,17 @@ def run(args: argparse.Namespace) -> int:
 
     _check_kind_options(args)
     names = ("clean", "out", "count", "preset", "seed", "frames", "size", "composition", "haze", "streaks", "motion")
-    names += ("fps", "exposure_drift", "noise", "jpeg", "real")
+    names += ("fps", "exposure_drift", "noise", "jpeg", "real", "overwrite")
     request = SynthRequest(kind=args.kind, **{name: getattr(args, name) for name in names})
     if args.kind == "sheet":
         write_sheet(request)
         print(f"wrote a contact sheet of {args.count} sample(s) to {args.out / 'contact_sheet.png'}")
         return 0
-    write_dataset(request)
+    skipped = write_dataset(request)
+    for problem in skipped:
+        print(f"derain: skipped {problem}", file=sys.stderr)
     print(f"wrote {args.count} {args.kind} item(s) to {args.out}")
-    return 0
+    return 1 if skipped else 0
 
 
 def _check_kind_options(args: argparse.Namespace) -> None:

@@ -11,13 +11,19 @@ Layouts written under ``out``:
 
 plus ``contact_sheet.png`` to look at. Item ``i`` draws its randomness from ``(seed, i)`` only, so
 the same request gives byte-identical files, and a larger ``count`` keeps the first items.
-Clean photos are used in sorted order, cycling when ``count`` exceeds them.
+Clean photos are used in sorted order, cycling when ``count`` exceeds them; a photo that cannot be
+read is skipped (reported, the next photo takes its place).
+
+The dataset is written as one folder (:func:`derain.outputs.atomic_dir`): filled under a temp name
+and renamed into place, so a failure leaves no half-written dataset, and a rerun with ``overwrite``
+replaces the whole folder (no stale frames of a longer earlier run), never a folder holding files
+derain did not write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -30,7 +36,8 @@ from derain.data.synth.mixture import add_rain, streak_source
 from derain.data.synth.params import MIXTURE_NAMES, RainParams, resolve_params
 from derain.data.synth.sequences import synth_timelapse, synth_video
 from derain.data.video import VideoWriter
-from derain.errors import DatasetError, WriteError
+from derain.errors import DatasetError, ImageReadError, WriteError
+from derain.outputs import atomic_dir, check_folder_output
 
 __all__ = ["DEFAULT_FRAMES", "DEFAULT_PRESETS", "SynthKind", "SynthRequest", "write_dataset", "write_sheet"]
 
@@ -70,6 +77,7 @@ class SynthRequest:
         motion: camera motion (video).
         fps: frame rate recorded for videos.
         exposure_drift, noise, jpeg: per-frame camera effects (timelapse).
+        overwrite: replace an existing ``out`` that derain wrote.
     """
 
     kind: SynthKind
@@ -89,32 +97,49 @@ class SynthRequest:
     noise: float = 0.0
     jpeg: int | None = None
     real: Path | None = None
+    overwrite: bool = False
 
     @property
     def frame_count(self) -> int:
         return self.frames or DEFAULT_FRAMES[self.kind]
 
 
-def write_dataset(request: SynthRequest) -> None:
-    """Write ``request.count`` items and a contact sheet under ``request.out``.
+def write_dataset(request: SynthRequest) -> list[str]:
+    """Write ``request.count`` items and a contact sheet as the folder ``request.out``.
+
+    Returns:
+        One line per clean photo that could not be read and was skipped.
 
     Raises:
         ConfigError: unknown preset or composition.
-        DatasetError: no clean photos.
-        WriteError: ``out`` contains the clean folder, or a file cannot be written.
+        DatasetError: no (readable) clean photos.
+        WriteError: ``out`` contains the clean folder, exists without ``overwrite``, holds files
+            derain did not write, or a file cannot be written.
     """
     rain = _rain(request)
     photos = _clean_photos(request.clean, request.out)
+    check_folder_output(request.out, replace=request.overwrite)
     writer = _WRITERS[request.kind]
-    rows = []
-    for i in range(request.count):
-        photo = photos[i % len(photos)]
-        background = fit_within(read_rgb(photo), request.size)
-        rng = np.random.default_rng([request.seed, i])
-        row = writer(request, rain, background, request.out / f"{i:04d}_{photo.stem}", rng)
-        if i < _SHEET_ROWS:
-            rows.append(row)
-    write_image(request.out / "contact_sheet.png", _sheet(rows))
+    rows, skipped = [], []
+    with atomic_dir(request.out, replace=request.overwrite) as tmp:
+        staged = replace(request, out=tmp)
+        for i in range(request.count):
+            while True:
+                if not photos:
+                    raise DatasetError(f"{request.clean}: none of the clean photos could be read")
+                photo = photos[i % len(photos)]
+                try:
+                    background = fit_within(read_rgb(photo), request.size)
+                    break
+                except ImageReadError as exc:
+                    skipped.append(str(exc))
+                    photos.remove(photo)
+            rng = np.random.default_rng([request.seed, i])
+            row = writer(staged, rain, background, tmp / f"{i:04d}_{photo.stem}", rng)
+            if i < _SHEET_ROWS:
+                rows.append(row)
+        write_image(tmp / "contact_sheet.png", _sheet(rows))
+    return skipped
 
 
 def write_sheet(request: SynthRequest) -> None:
