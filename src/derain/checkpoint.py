@@ -79,6 +79,8 @@ def load_weights_file(path: str | Path) -> tuple[str, dict[str, Any], dict[str, 
         ModelError: missing file, not a safetensors file, or no derain metadata.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ModelError(f"{path}: is a folder, not a weights file (give the .safetensors file inside it)")
     if not path.is_file():
         raise ModelError(f"{path}: no such weights file")
     try:
@@ -93,6 +95,8 @@ def load_weights_file(path: str | Path) -> tuple[str, dict[str, Any], dict[str, 
         config = json.loads(metadata.get(_CONFIG_KEY, "{}"), object_hook=_tuples)
     except json.JSONDecodeError as exc:
         raise ModelError(f"{path}: bad {_CONFIG_KEY!r} metadata ({exc})") from None
+    if not isinstance(config, dict):
+        raise ModelError(f"{path}: {_CONFIG_KEY!r} metadata must be a JSON object, got {type(config).__name__}")
     return metadata[_MODEL_KEY], config, state
 
 

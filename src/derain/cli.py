@@ -3,7 +3,8 @@
 Each subcommand lives in :mod:`derain.commands` as a module with ``add_parser(subparsers)``
 (which sets ``func``) and is listed explicitly in :data:`COMMANDS`. User mistakes raise
 :class:`~derain.errors.DerainError`; here they become one line on stderr and exit code 2, as do
-argparse's usage errors. Command modules import torch and the models inside ``func``, so building
+argparse's usage errors; an ``OSError`` a command did not foresee (a full disk, say) is one line
+naming the file too. Command modules import torch and the models inside ``func``, so building
 the parser (``derain --help``) stays fast.
 """
 
@@ -47,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except DerainError as exc:
         print(f"derain: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the file system said no somewhere a command did not foresee: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"derain: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("derain: interrupted", file=sys.stderr)

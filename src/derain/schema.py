@@ -16,15 +16,18 @@ signature and a dataclass field say them the same way. Cross-field rules live in
 prefixes the block's dotted key.
 
 Coercions, the same everywhere: an int is accepted for a float, and so is a string that reads as one
-(YAML 1.1 reads ``2e-4`` as a string); a list becomes a tuple, and a single value a 1-tuple where any
-number of values is allowed (``preset: medium``); ``null`` for a mapping is an empty one.
+(YAML 1.1 reads ``2e-4`` as a string), but never NaN or infinity; a list becomes a tuple, and a
+single value a 1-tuple where any number of values is allowed (``preset: medium``); ``null`` for a
+mapping is an empty one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import inspect
+import math
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -219,10 +222,10 @@ def _parse_tuple(args: tuple[Any, ...], value: Any, key: str) -> tuple[Any, ...]
 
 def _parse_scalar(tp: Any, value: Any, key: str) -> Any:
     if tp is float and isinstance(value, str):
-        try:  # YAML 1.1 reads "2e-4" (no dot) as a string
-            return float(value)
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):  # YAML 1.1 reads "2e-4" (no dot) as a string
+            value = float(value)
+    if tp is float and isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key}: must be a finite number (got {value})")  # .nan/.inf would poison training
     checks = {
         bool: lambda v: isinstance(v, bool),
         int: lambda v: isinstance(v, int) and not isinstance(v, bool),

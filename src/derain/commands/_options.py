@@ -48,7 +48,14 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 def load_from_args(args: argparse.Namespace) -> Derainer:
     """The derainer that :func:`add_model_options` asked for."""
     from derain.api import load
+    from derain.errors import ConfigError
+    from derain.inference import DEFAULT_OVERLAP
 
+    if args.tile and args.tile <= 2 * DEFAULT_OVERLAP:
+        raise ConfigError(
+            f"--tile {args.tile}: must be 0 (whole image) or more than {2 * DEFAULT_OVERLAP} px "
+            f"(neighbouring tiles share {DEFAULT_OVERLAP} px)"
+        )
     return load(args.weights or args.model, args.device, tile=args.tile)
 
 

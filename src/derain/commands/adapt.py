@@ -48,6 +48,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT (and its .json) if they exist")
+    parser.add_argument(
+        "--force", action="store_true", help="train even if the footage shows a moving camera (not recommended)"
+    )
     add_device_option(parser)
     parser.set_defaults(func=run)
 
@@ -73,9 +76,17 @@ def run(args: argparse.Namespace) -> int:
             f"or choose another {option}"
         )
     scenes = collect_scenes(args.footage, run_dir, args.frames_per_video)
+    if not args.force:
+        from derain.train.static_camera import check_static
+
+        for scene in scenes:
+            check_static(scene)
     options = AdaptOptions(steps=args.steps, lr=args.lr, batch_size=args.batch_size, crop=args.crop, device=args.device)
     config = adapt_config(args.model, scenes, output, run_dir, options, init=args.weights)
-    result = train(config, resume=args.resume)
+    try:
+        result = train(config, resume=args.resume)
+    except ConfigError as exc:  # the crop is the one data option adapt exposes: name it as the user typed it
+        raise ConfigError(str(exc).replace("data.options.crop:", "--crop:", 1)) from None
     print(f"adapted {args.model} on {len(scenes)} scene(s) in {result.steps} steps: {result.export_path}")
     print(f"use it with: derain run --weights {result.export_path} INPUT -o OUTPUT")
     return 0

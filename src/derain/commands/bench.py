@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("derain bench: nothing to do; pass --sets DIR... and/or --real DIR...")
     if args.update_manifest and args.max_images is not None:
         raise ConfigError("--update-manifest: dev scores must cover whole sets; drop --max-images")
+    from derain.outputs import check_writable
+
+    check_writable(args.out / "report.json", what="report")  # before minutes of benchmarking
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     if names == ["all"]:
         names = bundled_models()

@@ -30,6 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="%(choices)s (default: from the output suffix, .onnx or .pt)",
     )
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="exported file")
+    parser.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     parser.add_argument(
         "--size",
         type=int,
@@ -44,8 +45,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load the weights, export, print what was written; returns the exit code."""
     from derain.export import FORMATS, export_model
+    from derain.outputs import check_new_file
 
     fmt = args.format or _format_from_suffix(args.output, FORMATS)
+    other = {suffix: name for name, suffix in FORMATS.items() if name != fmt}
+    if args.output.suffix.lower() in other:
+        raise ConfigError(
+            f"{args.output}: the suffix says {other[args.output.suffix.lower()]}, --format says {fmt}; "
+            f"use {FORMATS[fmt]} or drop --format"
+        )
+    check_new_file(args.output, overwrite=args.overwrite, inputs=(args.weights,) if args.weights else ())
     model = build_named_model(args)
     result = export_model(model, args.output, format=fmt, size=tuple(args.size), model_name=args.model)
     h, w = result.size

@@ -26,6 +26,7 @@ from derain.errors import FileReadError, ImageReadError, ImageTooLargeError, Wri
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "IMAGE_SUFFIXES",
+    "UNSUPPORTED_IMAGE_SUFFIXES",
     "LoadedImage",
     "list_images",
     "read_image",
@@ -36,6 +37,8 @@ __all__ = [
 #: Largest image (in pixels) read by default: ~ a 14k x 8.5k photo; guards against decompression bombs.
 DEFAULT_MAX_PIXELS = 120_000_000
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+#: Image formats derain does not read or write: named when met in a folder, never skipped silently.
+UNSUPPORTED_IMAGE_SUFFIXES: frozenset[str] = frozenset({".gif", ".heic", ".heif", ".avif", ".jxl", ".ico", ".psd"})
 
 _PIL_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF"}
 _PIL_FORMATS |= {".bmp": "BMP", ".webp": "WEBP"}
@@ -71,6 +74,8 @@ class LoadedImage:
         alpha: float32 ``(H, W)`` in [0, 1], or None when the file has no transparency.
         mode: the file's PIL mode ("L", "RGB", "RGBA", "P", "I;16", ...).
         path: where it was read from.
+        icc_profile: the embedded colour profile, written back by :func:`write_image` (8-bit outputs).
+        pages: frames in the file (multi-page TIFF, animated WebP); only the first is read.
     """
 
     rgb: np.ndarray
@@ -78,6 +83,8 @@ class LoadedImage:
     alpha: np.ndarray | None
     mode: str
     path: Path | None
+    icc_profile: bytes | None = None
+    pages: int = 1
 
     @property
     def grayscale(self) -> bool:
@@ -101,6 +108,9 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loa
     """
     path = Path(path)
     _check_file(path, ImageReadError)
+    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+        # Pillow refuses above twice its own limit while opening, before our check: ours is the one that applies.
+        Image.MAX_IMAGE_PIXELS = max_pixels
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit applies
@@ -113,7 +123,7 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loa
                 else:
                     rgb, alpha, bit_depth = _decode_pil(im)
                 orientation = int(im.getexif().get(_ORIENTATION_TAG, 1))
-                mode = im.mode
+                mode, icc, pages = im.mode, im.info.get("icc_profile"), int(getattr(im, "n_frames", 1))
     except Image.DecompressionBombError as e:
         raise ImageTooLargeError(path, f"too many pixels for Pillow's decompression-bomb guard ({e})") from None
     except Image.UnidentifiedImageError:
@@ -124,7 +134,8 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loa
     if transform is not None:
         rgb = np.ascontiguousarray(transform(rgb))
         alpha = None if alpha is None else np.ascontiguousarray(transform(alpha))
-    return LoadedImage(rgb=rgb, bit_depth=bit_depth, alpha=alpha, mode=mode, path=path)
+    icc = icc if isinstance(icc, bytes) and icc else None
+    return LoadedImage(rgb=rgb, bit_depth=bit_depth, alpha=alpha, mode=mode, path=path, icc_profile=icc, pages=pages)
 
 
 def read_rgb(path: str | Path, **kw: int) -> np.ndarray:
@@ -217,6 +228,7 @@ def write_image(
     alpha: np.ndarray | None = None,
     quality: int = 95,
     grayscale: bool = False,
+    icc_profile: bytes | None = None,
 ) -> Path:
     """Write an image atomically; the format comes from the suffix.
 
@@ -233,6 +245,8 @@ def write_image(
         alpha: optional float ``(H, W)`` in [0, 1].
         quality: JPEG/WebP quality (1-100).
         grayscale: write BT.601 luma instead of RGB (e.g. when :attr:`LoadedImage.grayscale`).
+        icc_profile: colour profile to embed (PNG, JPEG, TIFF, WebP at 8 bits; OpenCV's 16-bit
+            encoder cannot embed one, so 16-bit files are written without it).
 
     Returns:
         The written path.
@@ -255,7 +269,8 @@ def write_image(
             else:
                 data = _quantize(pixels, np.uint8)
                 data = data[..., 0] if data.shape[2] == 1 else data  # (H, W) is Pillow's "L"
-                Image.fromarray(data).save(tmp, format=_PIL_FORMATS[suffix], quality=quality)
+                extra = {"icc_profile": icc_profile} if icc_profile and suffix != ".bmp" else {}
+                Image.fromarray(data).save(tmp, format=_PIL_FORMATS[suffix], quality=quality, **extra)
     except OSError as e:
         raise WriteError(f"{path}: cannot write image ({_one_line(e)})") from None
     return path
@@ -307,6 +322,8 @@ def list_images(folder: str | Path, *, recursive: bool = False) -> list[Path]:
         ImageReadError: ``folder`` is not a directory.
     """
     folder = Path(folder)
+    if folder.is_file():
+        raise ImageReadError(folder, "is a file; a folder of images is expected here")
     if not folder.is_dir():
         raise ImageReadError(folder, "no such folder")
     candidates = folder.rglob("*") if recursive else folder.iterdir()

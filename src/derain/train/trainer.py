@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import shlex
 import sys
 import time
@@ -42,6 +43,7 @@ from derain.train.config import TrainConfig, TrainSection, config_to_dict
 from derain.train.distributed import DistEnv, all_gather_objects, all_reduce_mean, barrier, init_distributed, shutdown
 from derain.train.objectives import Objective, build_objective
 from derain.train.optim import build_optimizer, lr_factor
+from derain.train.preflight import build_checked_dataset
 from derain.train.rng import rng_state, seed_everything, set_rng_state
 from derain.train.runlog import JsonlLog, plot_curves
 from derain.train.validate import validate
@@ -175,8 +177,6 @@ class _Run:
     """State of one training process; methods hand values back rather than stash them."""
 
     def __init__(self, config: TrainConfig, env: DistEnv, command: str, recipe: str | None) -> None:
-        from derain.data.datasets import build_dataset
-
         self.config, self.env, self.command, self.recipe = config, env, command, recipe
         tc = config.train
         self.run_dir = Path(config.output.dir)
@@ -190,7 +190,7 @@ class _Run:
         self.model = _initial_model(config).to(env.device)
         self.objective = build_objective(config.objective.name, config.objective.options).to(env.device)
         seed_everything(tc.seed + env.rank)
-        self.dataset = build_dataset(config.data.kind, **config.data.options)
+        self.dataset = build_checked_dataset(config)  # every file opened once, before any worker sees one
         self.stream = _BatchStream(self.dataset, tc, env)
         step_module = _TrainStep(self.model, self.objective)
         self.step_module: nn.Module = DistributedDataParallel(step_module) if env.distributed else step_module
@@ -231,7 +231,7 @@ class _Run:
                 "or choose another output.dir"
             )
         if latest is not None:
-            self._load_checkpoint(latest)
+            self._resume_from_newest_readable()
             if self.env.is_main:
                 print(f"derain: resumed {self.run_dir} from step {self.step}", file=sys.stderr)
         elif resume and self.env.is_main:
@@ -324,12 +324,42 @@ class _Run:
                 old.unlink()
         barrier(self.env)
 
-    def _load_checkpoint(self, path: Path) -> None:
-        # Our own run folder: trusted, and RNG states need full unpickling.
-        ckpt = torch.load(path, map_location=self.env.device, weights_only=False)
-        self.model.load_state_dict(ckpt["model"])
-        self.objective.load_state_dict(ckpt["objective"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
+    def _resume_from_newest_readable(self) -> None:
+        """Load the newest checkpoint that reads; a damaged newer one (killed mid-copy, disk full) is named and skipped.
+
+        Raises:
+            ConfigError: no checkpoint reads, or the checkpoints belong to another model or objective.
+        """
+        for path in sorted(self.ckpt_dir.glob("step_*.pt"), reverse=True):
+            try:
+                ckpt = torch.load(path, map_location=self.env.device, weights_only=False)  # our own run: trusted
+            except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
+                if self.env.is_main:
+                    print(
+                        f"derain: warning: {path}: unreadable checkpoint ({_one_line(exc)}); trying the previous one",
+                        file=sys.stderr,
+                    )
+                continue
+            self._load_checkpoint(ckpt, path)
+            return
+        raise ConfigError(f"output.dir: no readable checkpoint in {self.ckpt_dir}; remove it to start afresh")
+
+    def _load_checkpoint(self, ckpt: dict[str, Any], path: Path) -> None:
+        was = ckpt.get("config", {}).get("model", {}).get("name")
+        if was is not None and was != self.config.model.name:
+            raise ConfigError(
+                f"model.name: {path} was trained as {was!r}, the config now says {self.config.model.name!r}; "
+                "restore model.name or choose another output.dir"
+            )
+        try:
+            self.model.load_state_dict(ckpt["model"])
+            self.objective.load_state_dict(ckpt["objective"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise ConfigError(
+                f"output.dir: {path} does not fit the configured model/objective ({_one_line(exc)[:200]}); "
+                "restore the config it was trained with or choose another output.dir"
+            ) from None
         self.scheduler.load_state_dict(ckpt["scheduler"])
         self.scaler.load_state_dict(ckpt["scaler"])
         rng = ckpt["rng"]
@@ -388,3 +418,7 @@ def _initial_model(config: TrainConfig) -> DerainModel:
         raise ConfigError(f"model.init: {path} holds weights of {name!r}, not {config.model.name!r}")
     apply_weights(model, state, path)
     return model
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
