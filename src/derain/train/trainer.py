@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
 import shlex
 import sys
 import time
@@ -44,6 +43,7 @@ from derain.train.distributed import DistEnv, all_gather_objects, all_reduce_mea
 from derain.train.objectives import Objective, build_objective
 from derain.train.optim import build_optimizer, lr_factor
 from derain.train.preflight import build_checked_dataset
+from derain.train.resume import check_same_model, newest_readable_checkpoint, one_line
 from derain.train.rng import rng_state, seed_everything, set_rng_state
 from derain.train.runlog import JsonlLog, plot_curves
 from derain.train.validate import validate
@@ -231,7 +231,7 @@ class _Run:
                 "or choose another output.dir"
             )
         if latest is not None:
-            self._resume_from_newest_readable()
+            self._load_checkpoint(*newest_readable_checkpoint(self.ckpt_dir, self.env.device, report=self.env.is_main))
             if self.env.is_main:
                 print(f"derain: resumed {self.run_dir} from step {self.step}", file=sys.stderr)
         elif resume and self.env.is_main:
@@ -324,40 +324,15 @@ class _Run:
                 old.unlink()
         barrier(self.env)
 
-    def _resume_from_newest_readable(self) -> None:
-        """Load the newest checkpoint that reads; a damaged newer one (killed mid-copy, disk full) is named and skipped.
-
-        Raises:
-            ConfigError: no checkpoint reads, or the checkpoints belong to another model or objective.
-        """
-        for path in sorted(self.ckpt_dir.glob("step_*.pt"), reverse=True):
-            try:
-                ckpt = torch.load(path, map_location=self.env.device, weights_only=False)  # our own run: trusted
-            except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
-                if self.env.is_main:
-                    print(
-                        f"derain: warning: {path}: unreadable checkpoint ({_one_line(exc)}); trying the previous one",
-                        file=sys.stderr,
-                    )
-                continue
-            self._load_checkpoint(ckpt, path)
-            return
-        raise ConfigError(f"output.dir: no readable checkpoint in {self.ckpt_dir}; remove it to start afresh")
-
     def _load_checkpoint(self, ckpt: dict[str, Any], path: Path) -> None:
-        was = ckpt.get("config", {}).get("model", {}).get("name")
-        if was is not None and was != self.config.model.name:
-            raise ConfigError(
-                f"model.name: {path} was trained as {was!r}, the config now says {self.config.model.name!r}; "
-                "restore model.name or choose another output.dir"
-            )
+        check_same_model(ckpt, path, self.config.model.name)
         try:
             self.model.load_state_dict(ckpt["model"])
             self.objective.load_state_dict(ckpt["objective"])
             self.optimizer.load_state_dict(ckpt["optimizer"])
         except (RuntimeError, ValueError, KeyError) as exc:
             raise ConfigError(
-                f"output.dir: {path} does not fit the configured model/objective ({_one_line(exc)[:200]}); "
+                f"output.dir: {path} does not fit the configured model/objective ({one_line(exc)[:200]}); "
                 "restore the config it was trained with or choose another output.dir"
             ) from None
         self.scheduler.load_state_dict(ckpt["scheduler"])
@@ -418,7 +393,3 @@ def _initial_model(config: TrainConfig) -> DerainModel:
         raise ConfigError(f"model.init: {path} holds weights of {name!r}, not {config.model.name!r}")
     apply_weights(model, state, path)
     return model
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
