@@ -43,7 +43,7 @@ def _scene(folder: Path, n: int = 4, *, pan: int = 0) -> Path:
     photo = read_rgb(KODAK)
     rng = np.random.default_rng(0)
     for i in range(n):
-        frame = photo[100:196, 100 + pan * i : 228 + pan * i].copy()
+        frame = photo[60:252, 60 + pan * i : 316 + pan * i].copy()
         frame[rng.random(frame.shape[:2]) < 0.03] = 1.0
         write_image(folder / f"{i:03d}.png", frame)
     return folder
@@ -53,7 +53,7 @@ def test_adapt_footage_is_checked_before_the_first_step(tmp_path: Path) -> None:
     scene = _scene(tmp_path / "cam")
     write_image(scene / "004.png", read_rgb(scene / "000.png")[:64])  # one frame of another size
     run = tmp_path / "run"
-    one_line(run_cli("adapt", scene, "-o", tmp_path / "a.safetensors", "--run-dir", run), "004.png", "96")
+    one_line(run_cli("adapt", scene, "-o", tmp_path / "a.safetensors", "--run-dir", run), "004.png", "192")
     write_image(scene / "004.png", read_rgb(scene / "000.png"))
     (scene / "004.png").write_bytes((scene / "004.png").read_bytes()[:-200])  # truncated frame
     one_line(run_cli("adapt", scene, "-o", tmp_path / "a.safetensors", "--run-dir", run), "004.png")
@@ -63,7 +63,7 @@ def test_adapt_footage_is_checked_before_the_first_step(tmp_path: Path) -> None:
 
 
 def test_adapt_refuses_a_moving_camera_unless_forced(tmp_path: Path) -> None:
-    scene = _scene(tmp_path / "pan", pan=12)
+    scene = _scene(tmp_path / "pan", pan=4)
     out = tmp_path / "a.safetensors"
     one_line(run_cli("adapt", scene, "-o", out), str(scene), "camera moves", "--force")
     forced = run_cli("adapt", scene, "-o", out, "--force", "--crop", "100000")  # past the motion check
