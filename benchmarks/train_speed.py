@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,9 +27,10 @@ from pathlib import Path
 import torch
 
 from derain.atomic import atomic_path
+from derain.hardware import cpu_model
 from derain.train.config import load_config
 from derain.train.distributed import init_distributed
-from derain.train.trainer import _Run, _to_device, describe_hardware
+from derain.train.trainer import _Run, _to_device
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -55,7 +55,7 @@ def measure(model: str, workers: int, amp: str, steps: int, warmup: int) -> dict
         overrides += [f"train.num_workers={workers}", f"train.steps={warmup + steps}"]
         config = load_config(REPO / "configs" / f"{model}.yaml", overrides)
         env = init_distributed("cpu")
-        run = _Run(config, env, "train_speed")
+        run = _Run(config, env, "train_speed", None)
         waits, times = [], []
         for i in range(warmup + steps):
             if i == warmup:
@@ -93,27 +93,29 @@ def measure(model: str, workers: int, amp: str, steps: int, warmup: int) -> dict
         }
 
 
-def write_report(rows: list[dict], path: Path, argv: str) -> None:
+def write_report(rows: list[dict], path: Path) -> None:
     """Markdown table + raw JSON next to it (both written atomically)."""
-    hw = describe_hardware(init_distributed("cpu"))
     lines = [
         "# Training speed on the CPU",
         "",
-        f"`{argv}` on {hw['cpu']} ({os.cpu_count()} cores, torch {hw['torch']}). One trainer thread",
-        "(`OMP_NUM_THREADS=1`); `workers` DataLoader processes render the synthetic pairs/sequences.",
-        "`wait` is the time the trainer waited for the next batch; `samples/CPU-s` counts the CPU time",
-        "of the trainer and its workers, so it holds on a busy machine; `samples/s` is wall-clock and",
-        "depends on the load (1-minute load average in the last column; the machine has 2 cores).",
+        f"`python benchmarks/train_speed.py` on {cpu_model()} ({os.cpu_count()} cores, torch {torch.__version__});",
+        "each row's options are its columns (`--models M --workers W --amp P`; `--append` adds rows).",
+        "One trainer thread (`OMP_NUM_THREADS=1`); `workers` DataLoader processes render the synthetic data.",
+        "`wait` is the time the trainer waited for the next batch. `CPU-ms/step` (trainer process) and",
+        "`samples/CPU-s` (trainer + workers) count CPU time, so they hold on a busy machine; `step ms`,",
+        "`wait ms` and `samples/s` are wall-clock and depend on the load (1-minute load average in the last",
+        "column; the machine has 2 cores).",
         "",
-        "| model | data | batch x crop | workers | precision | step ms | wait ms | wait share "
-        "| samples/s | samples/CPU-s | trainer CPU-s | worker CPU-s | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | data | batch x crop | workers | precision | steps | CPU-ms/step | samples/CPU-s "
+        "| step ms | wait ms | wait share | samples/s | worker CPU-s | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['model']} | {r['data']} | {r['batch']} x {r['crop']} | {r['workers']} | {r['amp']} "
-            f"| {r['step_ms']} | {r['wait_ms']} | {100 * r['wait_share']:.1f} % | {r['samples_per_s']} "
-            f"| {r['samples_per_cpu_s']} | {r['trainer_cpu_s']} | {r['worker_cpu_s']} | {r['load_avg']} |"
+            f"| {r['model']} | {r['data']} | {r['batch']} x {r['crop']} | {r['workers']} | {r['amp']} | {r['steps']} "
+            f"| {1000 * r['trainer_cpu_s'] / r['steps']:.0f} | {r['samples_per_cpu_s']} | {r['step_ms']} "
+            f"| {r['wait_ms']} | {100 * r['wait_share']:.1f} % | {r['samples_per_s']} | {r['worker_cpu_s']} "
+            f"| {r['load_avg']} |"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
@@ -130,15 +132,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS / "train_speed.md")
+    parser.add_argument("--append", action="store_true", help="add rows to the existing report's JSON")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    rows = []
+    previous = args.out.with_suffix(".json")
+    rows = json.loads(previous.read_text(encoding="utf-8")) if args.append and previous.exists() else []
     for model in args.models:
         for workers in args.workers:
             for amp in args.amp:
-                rows.append(measure(model, workers, amp, args.steps, args.warmup))
+                rows.append(measure(model, workers, amp, args.steps, args.warmup) | {"steps": args.steps})
                 print(json.dumps(rows[-1]), flush=True)
-    write_report(rows, args.out, "python benchmarks/train_speed.py " + " ".join(sys.argv[1:]))
+    write_report(rows, args.out)
 
 
 if __name__ == "__main__":
