@@ -1,0 +1,184 @@
+"""``php``: intensity-aware deraining with parallel and hierarchical context pyramids (paper 004, Xu et al.).
+
+Two sub-networks (the paper's Fig. 2): the first removes rain and restores structure and colour,
+giving ``X^c`` (trained against a Gaussian low-pass of the clean image); the second refines
+``X^c`` into ``X`` with the details. Both are :class:`SubNet` s: strided 3x3 convolutions down to a
+low resolution, PHP blocks there, and a final 1x1 convolution whose outputs are rearranged back to
+full resolution (pixel shuffle). The training-only segmentation network of the loss is a third
+:class:`SubNet` of the same structure (``derain.train.objectives.php``), so it is never exported.
+
+Choices the paper leaves open (docs/methods/php.md has the measurements behind them):
+
+- **Resolution.** The first sub-network works at 1/4 resolution (two stride-2 convolutions), the
+  second at 1/2. ``X^c`` is a low-pass target, so 1/4 loses little, and it is what makes the model
+  fast on a CPU. The contrast-aware pooling therefore pools by 4, to join the stem's features.
+- **Widths and depth** (``width=32, blocks=3`` / ``refine_width=16, refine_blocks=1``): from the
+  speed/quality sweep (``benchmarks/php_sweep.py``).
+- **Pyramid.** ``branches=4`` parallel dilated convolutions per block (the paper's k = 4); block
+  ``b`` (0-based) uses dilations ``(b + 1) * (1, 2, 3, 4)``, so the hierarchy grows its context.
+- **Refinement input.** The second sub-network sees ``[Y, X^c]``: details removed by the low-pass
+  can only come back from the rainy input. Both outputs are residuals (``X^c = Y + r_1``,
+  ``X = X^c + r_2``).
+- ReLU after every convolution except the re-weighting's SELU (the paper names no activation).
+
+Table IV variants are the ``pyramid`` and ``pooling`` switches (see :class:`PHPConfig`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from derain.layers.pyramid import ContrastAwarePooling, PHPBlock, PoolingKind
+from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
+from derain.models.registry import ModelSpec, register_model
+
+__all__ = ["PHPConfig", "PHPNet", "PyramidKind", "SubNet", "block_dilations"]
+
+#: ``php``: parallel branches, dilations growing with depth, top-down aggregation + re-weighting (the paper);
+#: ``parallel``: Table IV "Parallel Only" (same dilations in every block, plain concatenation);
+#: ``hierarchical``: "Hierarchical Only" (one branch per block, its dilation growing with depth);
+#: ``concat``: "PHP-concatenation" (parallel and hierarchical, plain concatenation).
+PyramidKind = Literal["php", "parallel", "hierarchical", "concat"]
+
+
+def block_dilations(pyramid: PyramidKind, block: int, branches: int) -> tuple[int, ...]:
+    """Dilation rates of block ``block`` (0-based): ``(block + 1) * (1..branches)`` for the hierarchical kinds.
+
+    ``hierarchical`` keeps only the largest rate of that level, so its receptive field matches ``php``'s.
+    """
+    base = tuple(range(1, branches + 1))
+    if pyramid == "parallel":
+        return base
+    if pyramid == "hierarchical":
+        return ((block + 1) * branches,)
+    return tuple((block + 1) * rate for rate in base)
+
+
+class SubNet(nn.Module):
+    """Strided 3x3 stem -> PHP blocks at 1/2**levels resolution -> 1x1 head -> pixel shuffle.
+
+    Args:
+        in_ch: input channels; the first three are the image the pooling branch reads.
+        out_ch: output channels at full resolution.
+        width: feature width of the blocks.
+        blocks: number of PHP blocks (levels of the hierarchical pyramid).
+        levels: stride-2 convolutions in the stem (downsampling factor ``2**levels``).
+        pyramid: which pyramid (see :data:`PyramidKind`).
+        branches: parallel branches per block.
+        pooling: pooled input joined to the stem's features (see :data:`PoolingKind`).
+    """
+
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        *,
+        width: int,
+        blocks: int,
+        levels: int,
+        pyramid: PyramidKind = "php",
+        branches: int = 4,
+        pooling: PoolingKind = "none",
+    ) -> None:
+        super().__init__()
+        self.factor = 2**levels
+        pooled = 0 if pooling == "none" else 3
+        stem: list[nn.Module] = []
+        for level in range(max(levels, 1)):
+            c_in = in_ch if level == 0 else width
+            c_out = width - pooled if level == max(levels, 1) - 1 else width
+            stem += [nn.Conv2d(c_in, c_out, 3, stride=2 if levels else 1, padding=1), nn.ReLU()]
+        self.stem = nn.Sequential(*stem)
+        self.pool = None if pooling == "none" else ContrastAwarePooling(3, self.factor, pooling)
+        self.blocks = nn.Sequential(
+            *(PHPBlock(width, block_dilations(pyramid, b, branches), aggregate=pyramid == "php") for b in range(blocks))
+        )
+        self.head = nn.Conv2d(width, out_ch * self.factor**2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` ``(B, in_ch, H, W)`` with H, W multiples of ``factor`` -> ``(B, out_ch, H, W)``."""
+        feat = self.stem(x)
+        if self.pool is not None:
+            feat = torch.cat([feat, self.pool(x[:, :3])], dim=1)
+        return F.pixel_shuffle(self.head(self.blocks(feat)), self.factor)
+
+
+@dataclass(frozen=True)
+class PHPConfig:
+    """Hyper-parameters of :class:`PHPNet`.
+
+    Attributes:
+        width: feature width of the first sub-network (rain removal, structure and colour).
+        blocks: PHP blocks of the first sub-network.
+        levels: its stride-2 convolutions (resolution 1/2**levels).
+        refine_width: feature width of the second sub-network (details).
+        refine_blocks: its PHP blocks (0: stem and head only).
+        refine_levels: its stride-2 convolutions.
+        branches: parallel branches per PHP block (the paper's k = 4).
+        pyramid: ``php`` or a Table IV variant (see :data:`PyramidKind`).
+        pooling: ``contrast`` (the paper), ``max`` or ``none`` (Table IV variants).
+    """
+
+    width: int = 32
+    blocks: int = 3
+    levels: int = 2
+    refine_width: int = 16
+    refine_blocks: int = 1
+    refine_levels: int = 1
+    branches: int = 4
+    pyramid: PyramidKind = "php"
+    pooling: PoolingKind = "contrast"
+
+
+class PHPNet(DerainModel):
+    """Rain image ``Y`` -> ``X^c`` (first sub-network) -> ``X`` (second); ``extras["coarse"]`` is ``X^c``."""
+
+    def __init__(self, config: PHPConfig = PHPConfig()) -> None:
+        super().__init__()
+        self.config = config
+        self.structure = SubNet(
+            3,
+            3,
+            width=config.width,
+            blocks=config.blocks,
+            levels=config.levels,
+            pyramid=config.pyramid,
+            branches=config.branches,
+            pooling=config.pooling,
+        )
+        self.detail = SubNet(
+            6,
+            3,
+            width=config.refine_width,
+            blocks=config.refine_blocks,
+            levels=config.refine_levels,
+            pyramid=config.pyramid,
+            branches=config.branches,
+        )
+        self.size_divisor = math.lcm(self.structure.factor, self.detail.factor)
+
+    def forward(self, x: torch.Tensor) -> ModelOutput:
+        padded, (h, w) = pad_to_multiple(x, self.size_divisor)
+        coarse = padded + self.structure(padded)
+        fine = coarse + self.detail(torch.cat([padded, coarse], dim=1))
+        coarse, fine = coarse[..., :h, :w], fine[..., :h, :w]
+        return ModelOutput(background=fine.clamp(0.0, 1.0), rain=x - fine, extras={"coarse": coarse})
+
+
+register_model(
+    ModelSpec(
+        name="php",
+        config_cls=PHPConfig,
+        build=PHPNet,
+        config=PHPConfig(),
+        summary="Xu et al.: parallel + hierarchical context pyramids, contrast-aware pooling; derain's fast model",
+        paper="004_f3977048da90fb51 (Xu et al., intensity-aware deraining with semantic and colour regularization)",
+        weights=None,
+    )
+)
