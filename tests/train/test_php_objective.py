@@ -1,0 +1,102 @@
+"""Objective ``php`` (eq. 5): terms and weights, the segmentation term with and without labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import smooth_image
+from derain.errors import ConfigError
+from derain.losses.php import charbonnier_loss, gaussian_lowpass
+from derain.models import build_model
+from derain.models.base import DerainModel, ModelOutput
+from derain.train.objectives import OBJECTIVES
+
+TINY_PHP = {"width": 8, "blocks": 1, "refine_width": 4, "refine_blocks": 1}
+
+
+class _Oracle(DerainModel):
+    """Returns fixed coarse and fine outputs, whatever the input."""
+
+    def __init__(self, coarse: torch.Tensor, fine: torch.Tensor) -> None:
+        super().__init__()
+        self.coarse, self.fine = coarse, fine
+
+    def forward(self, x: torch.Tensor) -> ModelOutput:
+        return ModelOutput(background=self.fine, extras={"coarse": self.coarse})
+
+
+def test_perfect_outputs_cost_only_epsilon():
+    clean = torch.from_numpy(smooth_image(16, 16)).permute(2, 0, 1)[None] * 0.8 + 0.1
+    objective = OBJECTIVES.get("php")()
+    _loss, terms = objective(_Oracle(gaussian_lowpass(clean), clean), {"rain": clean, "clean": clean}, 0.0)
+    assert set(terms) == {"coarse", "fine", "col"}  # no labels -> no segmentation term
+    assert terms["coarse"] == pytest.approx(1e-3, rel=1e-3) and terms["fine"] == pytest.approx(1e-3, rel=1e-3)
+    assert terms["col"] < 5e-3  # a smooth image keeps its colour directions under the low-pass
+
+
+def test_weights_combine_terms():
+    clean = torch.rand(1, 3, 16, 16)
+    coarse, fine = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
+    objective = OBJECTIVES.get("php")(lambda_coarse=2.0, lambda_fine=0.5, lambda_col=0.1)
+    loss, terms = objective(_Oracle(coarse, fine), {"rain": clean, "clean": clean}, 0.0)
+    assert terms["coarse"] == pytest.approx(float(charbonnier_loss(coarse, gaussian_lowpass(clean))), rel=1e-5)
+    assert float(loss) == pytest.approx(2 * terms["coarse"] + 0.5 * terms["fine"] + 0.1 * terms["col"], rel=1e-5)
+
+
+def test_bad_options_and_models_are_config_errors():
+    with pytest.raises(ConfigError, match="lowpass_kernel"):
+        OBJECTIVES.get("php")(lowpass_kernel=4)
+    with pytest.raises(ConfigError, match="seg_classes"):
+        OBJECTIVES.get("php")(seg_classes=1)
+    x = torch.rand(1, 3, 8, 8)
+    with pytest.raises(ConfigError, match="coarse"):
+        OBJECTIVES.get("php")()(build_model("baseline", {"channels": (4, 8)}), {"rain": x, "clean": x}, 0.0)
+    labels = torch.zeros(1, 8, 8, dtype=torch.long)
+    with pytest.raises(ConfigError, match="seg_classes"):
+        OBJECTIVES.get("php")()(build_model("php", TINY_PHP), {"rain": x, "clean": x, "labels": labels}, 0.0)
+
+
+def _shapes_set(count: int, size: int = 24) -> dict[str, torch.Tensor]:
+    """Coloured discs (class 1) and squares (class 2) on grey (class 0), with their masks and light rain."""
+    rng = np.random.default_rng(0)
+    clean = np.full((count, size, size, 3), 0.5, np.float32)
+    labels = np.zeros((count, size, size), np.int64)
+    yy, xx = np.mgrid[:size, :size]
+    for i in range(count):
+        cy, cx, r = rng.integers(7, size - 7), rng.integers(7, size - 7), rng.integers(4, 7)
+        mask = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r if i % 2 else (abs(yy - cy) <= r) & (abs(xx - cx) <= r)
+        clean[i][mask] = rng.uniform(0.1, 0.9, 3)
+        labels[i][mask] = 1 + i % 2
+    rain = np.clip(clean + 0.5 * (rng.random((count, size, size, 1)) > 0.95), 0, 1).astype(np.float32)
+    as_t = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(0, 3, 1, 2)))  # noqa: E731
+    return {"rain": as_t(rain), "clean": as_t(clean), "labels": torch.from_numpy(labels)}
+
+
+@pytest.mark.slow
+def test_segmentation_term_learns_shapes_and_reaches_the_derainer():
+    torch.manual_seed(0)
+    batch = _shapes_set(6)
+    model = build_model("php", TINY_PHP)
+    objective = OBJECTIVES.get("php")(seg_classes=3, seg_width=8, seg_blocks=1)
+    optimiser = torch.optim.Adam([*model.parameters(), *objective.parameters()], lr=1e-2)
+    for _ in range(30):
+        loss, terms = objective(model, batch, 0.0)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    assert set(terms) == {"coarse", "fine", "col", "seg"}
+    # Beating the entropy of the class frequencies needs the shapes' positions: the head reads X^c.
+    freq = torch.bincount(batch["labels"].flatten(), minlength=3).float() / batch["labels"].numel()
+    prior_entropy = float(-(freq * freq.log()).sum())
+    assert terms["seg"] < 0.85 * prior_entropy
+    # L_seg alone sends gradients into the first sub-network (semantic regularisation of X^c).
+    model.zero_grad()
+    seg_only = OBJECTIVES.get("php")(
+        lambda_coarse=0, lambda_fine=0, lambda_col=0, seg_classes=3, seg_width=8, seg_blocks=1
+    )
+    seg_only.segmenter.load_state_dict(objective.segmenter.state_dict())
+    seg_only(model, batch, 0.0)[0].backward()
+    assert model.structure.stem[0].weight.grad.abs().sum() > 0
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in model.detail.parameters())
