@@ -26,10 +26,12 @@ Decoded images are kept as uint8 in an LRU cache per process (``cache_mb`` optio
 float32's memory; each DataLoader worker has its own.
 
 Layout: :mod:`.options` (option blocks), :mod:`.helpers` (randomness, cache, augmentation),
-:mod:`.base` (base class, registry, :func:`build_dataset`), one module per family of kinds.
+:mod:`.base` (base class, registry, :func:`build_dataset`), one module per family of kinds
+(:mod:`.intensity`: paper 004's intensity-aware pairs with their rain class).
 """
 
 from derain.data.datasets.base import DATASETS, build_dataset, parse_dataset_options
+from derain.data.datasets.intensity import IntensityOptions, IntensityPairsDataset
 from derain.data.datasets.options import (
     DEFAULT_CLEAN_DIR,
     PairedFolderOptions,
@@ -48,6 +50,8 @@ from derain.data.items import ItemKind
 __all__ = [
     "DATASETS",
     "DEFAULT_CLEAN_DIR",
+    "IntensityOptions",
+    "IntensityPairsDataset",
     "ItemKind",
     "PairedFolderDataset",
     "PairedFolderOptions",
