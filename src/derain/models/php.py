@@ -100,6 +100,10 @@ class SubNet(nn.Module):
             *(PHPBlock(width, block_dilations(pyramid, b, branches), aggregate=pyramid == "php") for b in range(blocks))
         )
         self.head = nn.Conv2d(width, out_ch * self.factor**2, 1)
+        # Zero-initialised head: an untrained sub-network adds nothing, so the untrained model is the
+        # identity (X = X^c = Y) and short CPU runs start from the input's score instead of noise.
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` ``(B, in_ch, H, W)`` with H, W multiples of ``factor`` -> ``(B, out_ch, H, W)``."""
