@@ -183,6 +183,6 @@ register_model(
         config=PHPConfig(),
         summary="Xu et al.: parallel + hierarchical context pyramids, contrast-aware pooling; derain's fast model",
         paper="004_f3977048da90fb51 (Xu et al., intensity-aware deraining with semantic and colour regularization)",
-        weights=None,
+        weights="php.safetensors",
     )
 )
