@@ -37,6 +37,7 @@ from torch.nn import functional as F
 from derain.layers.pyramid import ContrastAwarePooling, PHPBlock, PoolingKind
 from derain.models.base import DerainModel, ModelOutput, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
+from derain.schema import NonNegativeInt, PositiveInt
 
 __all__ = ["PHPConfig", "PHPNet", "PyramidKind", "SubNet", "block_dilations"]
 
@@ -129,13 +130,13 @@ class PHPConfig:
         pooling: ``contrast`` (the paper), ``max`` or ``none`` (Table IV variants).
     """
 
-    width: int = 32
-    blocks: int = 3
-    levels: int = 2
-    refine_width: int = 16
-    refine_blocks: int = 1
-    refine_levels: int = 1
-    branches: int = 4
+    width: PositiveInt = 32
+    blocks: NonNegativeInt = 3
+    levels: NonNegativeInt = 2
+    refine_width: PositiveInt = 16
+    refine_blocks: NonNegativeInt = 1
+    refine_levels: NonNegativeInt = 1
+    branches: PositiveInt = 4
     pyramid: PyramidKind = "php"
     pooling: PoolingKind = "contrast"
 
@@ -181,8 +182,5 @@ register_model(
         config_cls=PHPConfig,
         build=PHPNet,
         config=PHPConfig(),
-        summary="Xu et al.: parallel + hierarchical context pyramids, contrast-aware pooling; derain's fast model",
-        paper="004_f3977048da90fb51 (Xu et al., intensity-aware deraining with semantic and colour regularization)",
-        weights="php.safetensors",
     )
 )
