@@ -8,7 +8,7 @@ run`` does) after one warm-up, float32, randomly initialised weights (values do 
 clip (H.264 in and out), timed end to end including start-up, decode and encode. The load average
 is recorded, because a shared machine slows every row. Writes ``benchmarks/results/speed_models.{json,md}``.
 
-    python benchmarks/speed_models.py --threads 2                     # all models with bundled weights, + php
+    python benchmarks/speed_models.py --threads 2                     # all models with bundled weights
     python benchmarks/speed_models.py --models php,baseline --video php,baseline
 """
 
@@ -28,23 +28,26 @@ import numpy as np
 import torch
 
 from derain.atomic import atomic_path
-from derain.eval.bench import environment
+from derain.eval.bench import bundled_models, environment
 from derain.eval.report import jsonable
 from derain.inference import DEFAULT_OVERLAP, DEFAULT_TILE, Engine, make_step
-from derain.models import MODELS, build_model
+from derain.models import build_model
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 SIZES: dict[str, tuple[int, int]] = {"512x512": (512, 512), "1920x1080": (1080, 1920)}
 
 
-def worker(name: str, runs: int) -> dict[str, float]:
-    """ms per image at each of :data:`SIZES` through the engine, in this process."""
+def worker(name: str, runs: int, sizes: list[str]) -> dict[str, float]:
+    """ms per image at each of ``sizes`` (keys of :data:`SIZES`) through the engine, in this process.
+
+    One warm-up pass at the first size; tiles of larger images have the warmed-up shapes' cost.
+    """
     model = build_model(name).eval().requires_grad_(False)
     engine = Engine(torch.device("cpu"), torch.float32, model.size_divisor, DEFAULT_TILE, DEFAULT_OVERLAP)
+    engine.run(make_step(model), torch.rand(1, 3, *SIZES[sizes[0]]))  # warm-up
     out = {}
-    for label, (h, w) in SIZES.items():
-        x = torch.rand(1, 3, h, w)
-        engine.run(make_step(model), x)  # warm-up
+    for label in sizes:
+        x = torch.rand(1, 3, *SIZES[label])
         times = []
         for _ in range(runs):
             start = time.perf_counter()
@@ -74,11 +77,6 @@ def video_fps(name: str, frames: int, threads: int, folder: Path) -> float:
     return frames / (time.perf_counter() - start)
 
 
-def default_models() -> list[str]:
-    """Models a user would run: those with bundled weights, and php."""
-    return [name for name in MODELS.names() if MODELS.get(name).weights or name == "php"]
-
-
 def markdown(result: dict) -> str:
     env = result["environment"]
     lines = [
@@ -88,7 +86,7 @@ def markdown(result: dict) -> str:
         f"commit {(env['git_commit'] or 'unknown')[:12]}, {env['date']}; load average before / after: "
         f"{result['load_before']:.1f} / {result['load_after']:.1f} (a shared machine slows every row alike).",
         f"Engine (default tiling: tiles of at most {DEFAULT_TILE} px, {DEFAULT_OVERLAP} px overlap), float32, "
-        f"median of {result['runs']} runs after a warm-up. Video: `derain video` on a {result['frames']}-frame "
+        f"median of {result['runs']} runs after a warm-up at 512². Video: `derain video` on a {result['frames']}-frame "
         "1920x1080 H.264 clip, end to end (start-up, decode, encode included).",
         "",
         "| model | params | ms @512² | ms @1920×1080 | derain video fps @1080p |",
@@ -103,8 +101,10 @@ def markdown(result: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", metavar="MODEL", help=argparse.SUPPRESS)
-    parser.add_argument("--models", default=None, help="comma-separated names (default: bundled models + php)")
+    parser.add_argument("--sizes", default=",".join(SIZES), help=argparse.SUPPRESS)
+    parser.add_argument("--models", default=None, help="comma-separated names (default: models with bundled weights)")
     parser.add_argument("--video", default="php", help="comma-separated models also timed through `derain video`")
+    parser.add_argument("--frame", default=None, help="comma-separated models timed at 1920x1080 (default: all)")
     parser.add_argument("--frames", type=int, default=8, help="frames of the 1080p clip")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
@@ -112,16 +112,19 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.runs)))
+        print(json.dumps(worker(args.worker, args.runs, args.sizes.split(","))))
         return 0
-    names = args.models.split(",") if args.models else default_models()
+    names = args.models.split(",") if args.models else bundled_models()
     video = set(args.video.split(",")) if args.video else set()
+    frame = set(args.frame.split(",")) if args.frame else set(names)
     load_before = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             print(name, file=sys.stderr)
+            sizes = ",".join(label for label in SIZES if label == "512x512" or name in frame)
             cmd = [sys.executable, __file__, "--worker", name, "--runs", str(args.runs), "--threads", str(args.threads)]
+            cmd += ["--sizes", sizes]
             done = subprocess.run(cmd, capture_output=True, text=True, check=True)
             row = {"model": name, "params": sum(p.numel() for p in build_model(name).parameters())}
             row |= json.loads(done.stdout.strip().splitlines()[-1])
