@@ -60,7 +60,7 @@ def worker(name: str, runs: int, sizes: list[str]) -> dict[str, float]:
 def video_fps(name: str, frames: int, threads: int, folder: Path) -> float:
     """Frames per second of ``derain video`` on a 1080p H.264 clip, end to end (one process)."""
     from derain.checkpoint import save_weights
-    from derain.data.io import VideoWriter
+    from derain.data.video import VideoWriter
 
     clip = folder / "clip.mp4"
     if not clip.exists():
@@ -130,6 +130,7 @@ def main() -> int:
             row |= json.loads(done.stdout.strip().splitlines()[-1])
             row["video_fps"] = video_fps(name, args.frames, args.threads, Path(tmp)) if name in video else None
             rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
     result = {
         "environment": environment(torch.device("cpu")) | {"cpu_threads": args.threads},
         "threads": args.threads,
