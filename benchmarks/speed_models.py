@@ -84,7 +84,7 @@ def markdown(result: dict) -> str:
         "",
         f"{env['cpu_model']}, {result['threads']} threads, torch {env['torch_version']}, "
         f"commit {(env['git_commit'] or 'unknown')[:12]}, {env['date']}; load average before / after: "
-        f"{result['load_before']:.1f} / {result['load_after']:.1f} (a shared machine slows every row alike).",
+        f"{result['load_before']:.1f} / {result['load_after']:.1f} (a shared machine slows every row, unevenly).",
         f"Engine (default tiling: tiles of at most {DEFAULT_TILE} px, {DEFAULT_OVERLAP} px overlap), float32, "
         f"median of {result['runs']} runs after a warm-up at 512². Video: `derain video` on a {result['frames']}-frame "
         "1920x1080 H.264 clip, end to end (start-up, decode, encode included).",
@@ -93,8 +93,9 @@ def markdown(result: dict) -> str:
         "|---|---|---|---|---|",
     ]
     for r in result["rows"]:
-        fps = f"{r['video_fps']:.2f}" if r.get("video_fps") is not None else "—"
-        lines.append(f"| {r['model']} | {r['params']:,} | {r['ms_512x512']:.0f} | {r['ms_1920x1080']:.0f} | {fps} |")
+        fps = f"{r['video_fps']:.3f}" if r.get("video_fps") is not None else "—"
+        frame = f"{r['ms_1920x1080']:.0f}" if "ms_1920x1080" in r else "not measured"
+        lines.append(f"| {r['model']} | {r['params']:,} | {r['ms_512x512']:.0f} | {frame} | {fps} |")
     return "\n".join(lines) + "\n"
 
 
