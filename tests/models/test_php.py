@@ -104,10 +104,10 @@ def test_php_net_two_subnetworks_any_size():
     assert model.size_divisor == 4
     x = torch.rand(2, 3, 30, 21)  # not a multiple of 4: padded and cropped back inside
     out = model(x)
-    assert out.background.shape == x.shape and out.extras["coarse"].shape == x.shape
+    assert out.background.shape == x.shape and out.coarse.shape == x.shape
     assert out.background.min() >= 0 and out.background.max() <= 1
     assert torch.allclose((x - out.rain).clamp(0, 1), out.background, atol=1e-6)  # rain = Y - X before clipping
-    assert torch.allclose(out.background, x) and torch.allclose(out.extras["coarse"], x)  # zero-initialised heads
+    assert torch.allclose(out.background, x) and torch.allclose(out.coarse, x)  # zero-initialised heads
     out.background.mean().backward()
     assert all(p.grad is not None for p in model.parameters())
 

@@ -24,7 +24,7 @@ class _Oracle(DerainModel):
         self.coarse, self.fine = coarse, fine
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
-        return ModelOutput(background=self.fine, extras={"coarse": self.coarse})
+        return ModelOutput(background=self.fine, coarse=self.coarse)
 
 
 def test_perfect_outputs_cost_only_epsilon():

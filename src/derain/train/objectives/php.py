@@ -3,7 +3,7 @@
 ``L = l1 * L_acc(X^c, lowpass(clean)) + l2 * L_acc(X, clean) + l3 * L_col(X^c, clean) + l4 * L_seg(Phi(X^c), S)``
 
 with the Charbonnier ``L_acc``, the cosine ``L_col`` and the cross-entropy ``L_seg`` of
-:mod:`derain.losses.php`; ``X^c`` is the model's ``extras["coarse"]``. The paper's weights are the
+:mod:`derain.losses.php`; ``X^c`` is the model's ``coarse`` output. The paper's weights are the
 defaults (1, 1, 0.1, 0.05).
 
 The segmentation network ``Phi`` belongs to the objective (it only regularises training and is
@@ -85,9 +85,9 @@ class PHPObjective(Objective):
     def forward(
         self, model: DerainModel, batch: dict[str, torch.Tensor], progress: float
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """Derain ``batch["rain"]``; the model must return ``extras["coarse"]`` (the ``php`` family does)."""
+        """Derain ``batch["rain"]``; the model must return ``coarse`` (the ``php`` family does)."""
         out = model(batch["rain"])
-        coarse = out.extras.get("coarse")
+        coarse = out.coarse
         if coarse is None:
             raise ConfigError("objective.name: 'php' needs a model with a coarse output X^c (model.name: php)")
         labels = batch.get("labels")
