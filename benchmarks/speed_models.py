@@ -2,8 +2,8 @@
 
 One run measures all models under the same conditions (php's speed goal: <= 100 ms per 512x512 and
 >= 1 frame/s at 1080p through ``derain video`` on 2 CPU threads). Per model, in a fresh subprocess:
-median of ``--runs`` passes of the inference engine (padding + the default tiling, what ``derain
-run`` does) after one warm-up, float32, randomly initialised weights (values do not change speed).
+median of ``--runs`` passes of the inference engine (padding + the model's tiling policy, what
+``derain run`` does) after one warm-up, float32, randomly initialised weights (values do not change speed).
 ``--video`` models additionally run the real CLI, ``derain video``, on a ``--frames`` long 1080p
 clip (H.264 in and out), timed end to end including start-up, decode and encode. The load average
 is recorded, because a shared machine slows every row. Writes ``benchmarks/results/speed_models.{json,md}``.
@@ -30,7 +30,7 @@ import torch
 from derain.atomic import atomic_path
 from derain.eval.bench import bundled_models, environment
 from derain.eval.report import jsonable
-from derain.inference import DEFAULT_OVERLAP, DEFAULT_TILE, Engine, make_step
+from derain.inference import Engine, make_step
 from derain.models import build_model
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
@@ -43,7 +43,7 @@ def worker(name: str, runs: int, sizes: list[str]) -> dict[str, float]:
     One warm-up pass at the first size; tiles of larger images have the warmed-up shapes' cost.
     """
     model = build_model(name).eval().requires_grad_(False)
-    engine = Engine(torch.device("cpu"), torch.float32, model.size_divisor, DEFAULT_TILE, DEFAULT_OVERLAP)
+    engine = Engine.for_model(model, torch.device("cpu"), torch.float32)  # the model's tiling policy, as `derain run`
     engine.run(make_step(model), torch.rand(1, 3, *SIZES[sizes[0]]))  # warm-up
     out = {}
     for label in sizes:
@@ -85,7 +85,7 @@ def markdown(result: dict) -> str:
         f"{env['cpu_model']}, {result['threads']} threads, torch {env['torch_version']}, "
         f"commit {(env['git_commit'] or 'unknown')[:12]}, {env['date']}; load average before / after: "
         f"{result['load_before']:.1f} / {result['load_after']:.1f} (a shared machine slows every row, unevenly).",
-        f"Engine (default tiling: tiles of at most {DEFAULT_TILE} px, {DEFAULT_OVERLAP} px overlap), float32, "
+        "Engine with each model's tiling policy (as `derain run`), float32, "
         f"median of {result['runs']} runs after a warm-up at 512². Video: `derain video` on a {result['frames']}-frame "
         "1920x1080 H.264 clip, end to end (start-up, decode, encode included).",
         "",
