@@ -33,7 +33,7 @@ def frames() -> torch.Tensor:
 
 def test_all_four_terms_and_gradients_reach_every_parameter(model, frames) -> None:
     loss, terms = OBJECTIVES.get("memory")()(model, {"frames": frames}, 0.0)
-    assert set(terms) == {"L_b", "L_s", "L_c", "L_w", "mem_cos", "read_entropy"}
+    assert set(terms) == {"L_b", "L_s", "L_c", "L_w", "mem_cos", "mem_used", "read_entropy"}
     assert 0.0 < terms["read_entropy"] <= math.log(4) + 1e-6
     loss.backward()
     assert [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0] == []
@@ -95,3 +95,14 @@ def test_collapsed_items_are_logged_and_warned_once(model, frames) -> None:
         warnings.simplefilter("always")
         objective(model, {"frames": frames}, 0.0)
     assert not [w for w in caught if issubclass(w.category, MemoryCollapseWarning)]  # once per run
+
+
+def test_a_memory_with_one_live_item_is_warned(model, frames) -> None:
+    model.eval()
+    items = torch.nn.functional.normalize(torch.randn(4, 8), dim=1)
+    items[0] = torch.nn.functional.normalize(torch.ones(8), dim=0)  # nearest to every non-negative query
+    items[1:] = -items[1:].abs()  # the others point away from the (ReLU) queries: dead
+    model.memory.items.copy_(items)
+    with pytest.warns(MemoryCollapseWarning, match="only 1 of 4"):
+        _, terms = OBJECTIVES.get("memory")()(model, {"frames": frames}, 0.0)
+    assert terms["mem_used"] == 1.0 and terms["mem_cos"] < 0.99

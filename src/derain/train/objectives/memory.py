@@ -14,9 +14,11 @@ paper's footnote 4 averages 30 frames; with two frames the average is a weak pse
 The memory on/off switch is the model's ``use_memory``.
 
 Collapse guard (issue #9): every step logs ``mem_cos``, the mean pairwise cosine similarity of the
-memory items, and ``read_entropy``, the mean entropy of the read weights (``log M`` = every item
-read equally). Items that collapse to one vector (``mem_cos`` above 0.99) turn the memory into a
-constant, so a warning names the step.
+memory items, ``mem_used``, how many items are the nearest item of at least one query of the
+batch, and ``read_entropy``, the mean entropy of the read weights (``log M`` = every item read
+equally). Items that collapse to one vector (``mem_cos`` above 0.99), or a memory of which only one
+item is ever the nearest (the others are dead: never updated), turn the memory into a constant, so
+a warning says which.
 """
 
 from __future__ import annotations
@@ -102,19 +104,20 @@ class MemoryObjective(Objective):
         return loss, {**logged, **self._memory_health(model, out.read_weights)}
 
     def _memory_health(self, model: DerainModel, read_weights: torch.Tensor | None) -> dict[str, float]:
-        """Item diversity and read entropy for the log; warns once when the items collapse."""
+        """Item diversity, items in use and read entropy for the log; warns once when the memory degenerates."""
         if read_weights is None:
             return {}
         cos = item_similarity(model.memory.items)
-        if cos > COLLAPSE_COSINE and not self._warned:
+        used = int(read_weights.argmax(dim=1).unique().numel())
+        problem = ""
+        if cos > COLLAPSE_COSINE:
+            problem = f"memory items collapsed: mean pairwise cosine {cos:.4f} > {COLLAPSE_COSINE}"
+        elif used == 1 and read_weights.shape[1] > 1:
+            problem = f"only 1 of {read_weights.shape[1]} memory items is the nearest item of any query in this batch"
+        if problem and not self._warned:
             self._warned = True
-            warnings.warn(
-                f"memory items collapsed: mean pairwise cosine {cos:.4f} > {COLLAPSE_COSINE} "
-                "(the memory reads one constant vector)",
-                MemoryCollapseWarning,
-                stacklevel=2,
-            )
-        return {"mem_cos": cos, "read_entropy": read_entropy(read_weights)}
+            warnings.warn(f"{problem} (the memory reads one constant vector)", MemoryCollapseWarning, stacklevel=2)
+        return {"mem_cos": cos, "mem_used": float(used), "read_entropy": read_entropy(read_weights)}
 
     def _single_branch(self, model: DerainModel, frames: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Table IV "encoder-decoder": L1 of frame 0's output against the frames' time average."""
