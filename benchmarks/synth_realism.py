@@ -26,7 +26,7 @@ import numpy as np
 
 from derain.atomic import atomic_path
 from derain.data.io import list_images, read_rgb
-from derain.data.synth import REAL_MIX, Degradation, draw_recipe, render_recipe, streak_source
+from derain.data.synth import REAL_MIX, Degradation, add_rain, draw_recipe, render_recipe, streak_source
 from derain.data.synth.mixture import _texture
 from derain.eval.metrics import psnr
 
@@ -70,6 +70,14 @@ def identity_scores(draws: int) -> dict[str, dict[str, float]]:
             recipe = dataclasses.replace(draw(rng), degradation=Degradation())
             values.append(psnr(render_recipe(background, recipe, rng).image, background))
         out[name] = _summary(values)
+    old = [
+        psnr(
+            add_rain(photos[i % len(photos)], "rain100h-like", np.random.default_rng([7, i])).image,
+            photos[i % len(photos)],
+        )
+        for i in range(draws)
+    ]
+    out["old rain100h-like preset"] = _summary(old)
     values = []
     for i in range(4 * draws):
         rng = np.random.default_rng([8, i])

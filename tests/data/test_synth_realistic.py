@@ -264,3 +264,12 @@ def test_synthetic_rain_options_fail_in_one_line(pool: Path) -> None:
         build_dataset("synthetic_timelapse", clean_dir=str(pool), preset="real_mix")
     clip = build_dataset("synthetic_video", clean_dir=str(pool), preset="real-mix", crop=16, frames=2)[0]
     assert clip["rain"].shape == (2, 3, 16, 16)
+
+
+def test_soften_blurs_streaks_without_losing_rain() -> None:
+    bg = np.zeros((64, 64, 3), np.float32)
+    sharp_recipe = RainRecipe("test", (RainParams(density=0.003, intensity=0.8, layers=1),))
+    sharp = render_recipe(bg, sharp_recipe, np.random.default_rng(2)).streaks
+    soft = render_recipe(bg, dataclasses.replace(sharp_recipe, soften=1.5), np.random.default_rng(2)).streaks
+    assert soft.max() < sharp.max()
+    assert abs(float(soft.sum()) / float(sharp.sum()) - 1.0) < 0.1  # blurred, not erased

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from derain.data.synth.compose import Composition, RainComposite, compose
@@ -45,6 +46,8 @@ class RainRecipe:
             dark ground, as drops refracting a grey environment are.
         veil: Mean veil strength 1 - alpha of the JORDER model (0 = none).
         drops: Number of defocused near drops.
+        soften: Sigma (px) of a Gaussian blur of the streak layer (0 = none): most drops are out of
+            the focal plane, so real streaks are softer and fainter than the drawn ones.
         degradation: Camera degradations of the rainy image.
     """
 
@@ -53,6 +56,7 @@ class RainRecipe:
     tone: float | None = None
     veil: float = 0.0
     drops: int = 0
+    soften: float = 0.0
     degradation: Degradation = dataclasses.field(default_factory=Degradation)
 
 
@@ -201,7 +205,8 @@ def streak_source(streak_dir: str | Path | None) -> Path | None:
 
 
 def draw_recipe(rng: np.random.Generator, streak_dir: Path | None = None) -> RainRecipe:
-    """One image's real-mix recipe: a regime, then veil (p 0.3), near drops (p 0.15), degradations.
+    """One image's real-mix recipe: a regime, then veil (p 0.3), near drops (p 0.15), soft streaks
+    (p 0.5, sigma 0.5-1.5), degradations.
 
     A regime's own veil (heavy rain) is kept; otherwise a faint one is drawn with p 0.3.
     """
@@ -211,10 +216,12 @@ def draw_recipe(rng: np.random.Generator, streak_dir: Path | None = None) -> Rai
     names = list(regimes)
     weights = np.array([regimes[n][0] for n in names])
     recipe = regimes[names[int(rng.choice(len(names), p=weights / weights.sum()))]][1](rng)
-    veil_on, drops_on = rng.random(2) < (0.3, 0.15)
+    veil_on, drops_on, soft_on = rng.random(3) < (0.3, 0.15, 0.5)
     veil = recipe.veil or (_u(rng, 0.05, 0.3) if veil_on else 0.0)
     drops = int(rng.integers(1, 6)) if drops_on else 0
-    return dataclasses.replace(recipe, veil=veil, drops=drops, degradation=draw_degradation(REAL_MIX_DEGRADE, rng))
+    soften = _u(rng, 0.5, 1.5) if soft_on else 0.0
+    degradation = draw_degradation(REAL_MIX_DEGRADE, rng)
+    return dataclasses.replace(recipe, veil=veil, drops=drops, soften=soften, degradation=degradation)
 
 
 def render_recipe(
@@ -234,6 +241,8 @@ def render_recipe(
     layer = np.zeros((h, w), np.float32)
     for stack in recipe.stacks:
         layer += render_streaks((h, w), stack, rng)
+    if recipe.soften > 0:
+        layer = cv2.GaussianBlur(layer, (0, 0), recipe.soften)
     np.clip(layer, 0.0, 1.0, out=layer)
     strongest = max(recipe.stacks, key=lambda p: p.intensity)
     comp = compose(background, layer, strongest, composition)
