@@ -90,6 +90,9 @@ def test_sheet_puts_samples_next_to_real_photos(clean_dir: Path, tmp_path: Path)
     assert set(_files(tmp_path / "a")) == {"contact_sheet.png"} and _files(tmp_path / "a") == _files(tmp_path / "b")
     sheet = read_rgb(tmp_path / "a" / "contact_sheet.png")
     assert sheet.shape[0] == 2 * (256 + 2)  # 4 samples, 3 a row: two rows, each led by the real photo
+    again = run_cli(*args, "--out", tmp_path / "a")
+    assert again.returncode != 0 and again.stderr.count("\n") == 1  # no silent overwrite
+    assert run_cli(*args, "--out", tmp_path / "a", "--overwrite").returncode == 0
 
 
 @pytest.mark.parametrize(

@@ -143,13 +143,15 @@ def write_dataset(request: SynthRequest) -> list[str]:
 
 
 def write_sheet(request: SynthRequest) -> None:
-    """Write ``out/contact_sheet.png``: each row a real photo, then synthetic samples, labelled.
+    """Write the folder ``out`` holding ``contact_sheet.png``: rows of a real photo, then labelled samples.
 
     Sample ``i`` is exactly what ``derain synth pairs`` with the same options writes as item
-    ``i``; photos (real and clean) are shrunk to ``size`` (default 512 px long side) first.
+    ``i``; photos (real and clean) are shrunk to ``size`` (default 512 px long side) first. The
+    folder follows the dataset rule: written atomically, replaced only with ``overwrite``.
     """
     rain = _rain(request)
     photos = _clean_photos(request.clean, request.out)
+    check_folder_output(request.out, replace=request.overwrite)
     real = list_images(request.real) if request.real is not None else []
     if request.real is not None and not real:
         raise DatasetError(f"{request.real}: no images found (--real)")
@@ -166,7 +168,8 @@ def write_sheet(request: SynthRequest) -> None:
     for r, start in enumerate(range(0, len(samples), _SAMPLES_PER_ROW)):
         first = [_label(fit_within(read_rgb(real[r % len(real)]), size), "real")] if real else []
         rows.append(first + samples[start : start + _SAMPLES_PER_ROW])
-    write_image(request.out / "contact_sheet.png", _sheet(rows, height=2 * _THUMB_HEIGHT))
+    with atomic_dir(request.out, replace=request.overwrite) as tmp:
+        write_image(tmp / "contact_sheet.png", _sheet(rows, height=2 * _THUMB_HEIGHT))
 
 
 def _rain(request: SynthRequest) -> RainParams | str:
