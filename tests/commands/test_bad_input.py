@@ -155,7 +155,14 @@ def test_ctrl_c_exits_130_without_traceback(tmp_path: Path, tiny_weights: Path) 
             writer.write(smooth_image(32, 48, seed=i % 5))
     out = tmp_path / "frames"
     cmd = [sys.executable, "-m", "derain", "video", clip, "-o", out, "--weights", tiny_weights, "--device", "cpu"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env())
+    proc = subprocess.Popen(  # SIGINT back to default: an xdist worker's children inherit it ignored
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while not list(tmp_path.glob(".frames.*.tmp/000001.png")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)  # the frame folder fills under a temp name (atomic output)
