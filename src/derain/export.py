@@ -107,7 +107,7 @@ def export_model(
     with atomic_path(path) as tmp:
         try:
             if format == "onnx":
-                _onnx(wrapper, example, tmp, divisor if dynamic else None, model_name)
+                dynamic = _onnx(wrapper, example, tmp, divisor if dynamic else None, model_name)
             else:
                 _torchscript(wrapper, example, tmp)
         except (RuntimeError, ValueError, TypeError, torch.onnx.errors.OnnxExporterError) as exc:
@@ -116,8 +116,12 @@ def export_model(
     return ExportResult(path, format, tuple(size), dynamic, divisor)
 
 
-def _onnx(wrapper: nn.Module, example: torch.Tensor, tmp: Path, divisor: int | None, model_name: str) -> None:
-    """ONNX through torch.export; H/W dims are ``divisor * k`` when ``divisor`` is given."""
+def _onnx(wrapper: nn.Module, example: torch.Tensor, tmp: Path, divisor: int | None, model_name: str) -> bool:
+    """ONNX through torch.export; H/W dims are ``divisor * k`` when ``divisor`` is given and the model allows.
+
+    Returns whether H/W really stayed dynamic: a loop over the image side (spanet's IRNN) makes the
+    exporter specialise the graph to the example size, which the metadata must then say.
+    """
     shapes = None
     if divisor is not None:
         h = torch.export.Dim("h_blocks", min=1, max=_MAX_SIDE // divisor)
@@ -134,9 +138,11 @@ def _onnx(wrapper: nn.Module, example: torch.Tensor, tmp: Path, divisor: int | N
             optimize=True,
             verbose=False,
         )
-    meta = {"derain_model": model_name, "size_divisor": str(divisor or 0), "dynamic_hw": str(divisor is not None)}
+    dynamic = divisor is not None and not all(isinstance(d, int) for d in program.model.graph.inputs[0].shape[2:])
+    meta = {"derain_model": model_name, "size_divisor": str(divisor or 0), "dynamic_hw": str(dynamic)}
     program.model.metadata_props.update(meta)
     program.save(tmp, external_data=False)
+    return dynamic
 
 
 def _torchscript(wrapper: nn.Module, example: torch.Tensor, tmp: Path) -> None:

@@ -1,0 +1,196 @@
+"""Time IRNN implementations: forward and backward of all four directions on a 32 x 512 x 512 map.
+
+Candidates (all through :func:`derain.layers.irnn.four_directions`, so only the scan differs):
+
+* ``per-pixel loop``: one Python step per pixel, vectorised over batch and channels only;
+  autograd backward. Timed on a small map and extrapolated linearly in the pixel count (its cost
+  is per-step overhead), because at 512 x 512 it would take minutes.
+* ``row/column loop, autograd``: one step per row (or column), vectorised across the other axis;
+  autograd records every step.
+* ``row/column scan, hand-written backward``: the same loop with in-place steps and the linear
+  backward recurrence (:func:`derain.layers.irnn.irnn_scan`, the one the package uses).
+* ``chunked scan``: the maps ``h -> max(A h + P, Q)`` are closed under composition when
+  ``alpha >= 0``, so each chunk of ``sqrt(S)`` steps is composed in parallel with the others, the
+  chunk carries are chained, and one vectorised pass finishes; autograd backward.
+* ``log-depth scan``: Hillis-Steele inclusive scan of the same maps, ``log2(S)`` full passes;
+  autograd backward.
+
+Times are process CPU seconds (``time.process_time``, one thread, best of ``--repeats``), so other
+processes on a shared machine disturb them less than wall time. Every candidate is checked against
+the package's scan on a 64 x 64 map (``alpha`` drawn in [0.05, 0.95] so the parallel forms apply).
+Writes ``benchmarks/results/irnn_speed.{json,md}``.
+
+    PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/irnn_speed.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from derain.data.io import atomic_path
+from derain.layers.irnn import four_directions, irnn_scan
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def per_pixel(z: torch.Tensor, alpha: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """One step per pixel: loops over the scan axis and the other axis (last dim)."""
+    columns = []
+    for lane in range(z.shape[-1]):
+        h = [torch.relu(z[0, ..., lane])]
+        for i in range(1, z.shape[0]):
+            h.append(torch.relu(alpha[..., 0] * h[-1] + bias[..., 0] + z[i, ..., lane]))
+        columns.append(torch.stack(h))
+    return torch.stack(columns, dim=-1)
+
+
+def row_loop(z: torch.Tensor, alpha: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """One autograd-recorded step per row/column."""
+    h = [torch.relu(z[0])]
+    for i in range(1, z.shape[0]):
+        h.append(torch.relu(alpha * h[-1] + bias + z[i]))
+    return torch.stack(h)
+
+
+def _compose_inputs(z: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Per-step offsets ``c_i``: ``z_i + b``, except the edge step ``h_0 = max(z_0, 0)``."""
+    c = z + bias
+    return torch.cat([z[:1], c[1:]])
+
+
+def chunked(z: torch.Tensor, alpha: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Chunked scan of ``h -> max(alpha h + c, 0)`` maps (valid for ``alpha >= 0``)."""
+    if bool((alpha < 0).any()):
+        raise ValueError("chunked scan needs alpha >= 0")
+    s = z.shape[0]
+    k = max(1, round(math.sqrt(s)))
+    n = -(-s // k)
+    c = _compose_inputs(z, bias)
+    c = torch.cat([c, c.new_zeros(n * k - s, *c.shape[1:])]).unflatten(0, (n, k))
+    p, q = [c[:, 0]], [torch.zeros_like(c[:, 0])]  # composed maps from each chunk's start
+    for j in range(1, k):
+        p.append(alpha * p[-1] + c[:, j])
+        q.append(torch.relu(alpha * q[-1] + c[:, j]))
+    p, q = torch.stack(p, 1), torch.stack(q, 1)  # (n, k, ...)
+    carry = [torch.zeros_like(c[0, 0])]  # h entering chunk 0 (no state before the edge)
+    for j in range(1, n):
+        carry.append(torch.maximum(alpha**k * carry[-1] + p[j - 1, -1], q[j - 1, -1]))
+    powers = torch.stack([alpha ** (j + 1) for j in range(k)])  # alpha^(j+1) for step j of a chunk
+    h = torch.maximum(powers * torch.stack(carry)[:, None] + p, q)
+    return h.flatten(0, 1)[:s]
+
+
+def log_depth(z: torch.Tensor, alpha: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Hillis-Steele scan of the maps ``(A, P, Q)``: ``h = max(A h_in + P, Q)`` (``alpha >= 0``)."""
+    if bool((alpha < 0).any()):
+        raise ValueError("log-depth scan needs alpha >= 0")
+    s = z.shape[0]
+    c = _compose_inputs(z, bias)
+    a = alpha.expand_as(c).clone()
+    a[0] = 0  # the edge map ignores the (absent) state before it
+    p, q = c, torch.zeros_like(c)
+    step = 1
+    while step < s:  # compose each map with the one `step` earlier: later o earlier
+        a2, p2, q2 = a[step:], p[step:], q[step:]
+        a1, p1, q1 = a[:-step], p[:-step], q[:-step]
+        a = torch.cat([a[:step], a2 * a1])
+        p = torch.cat([p[:step], a2 * p1 + p2])
+        q = torch.cat([q[:step], torch.maximum(a2 * q1 + p2, q2)])
+        step *= 2
+    return torch.maximum(p, q)
+
+
+CANDIDATES: dict[str, Callable] = {
+    "per-pixel loop": per_pixel,
+    "row/column loop, autograd": row_loop,
+    "row/column scan, hand-written backward (kept)": irnn_scan,
+    "chunked scan (sqrt(S) chunks), autograd": chunked,
+    "log-depth scan (Hillis-Steele), autograd": log_depth,
+}
+
+
+def time_once(scan: Callable, channels: int, side: int, seed: int) -> tuple[float, float]:
+    """CPU seconds of one forward and one backward pass."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(1, channels, side, side, generator=gen).requires_grad_()
+    weight = (torch.rand(4, channels, generator=gen) * 0.9 + 0.05).requires_grad_()
+    bias = (torch.randn(4, channels, generator=gen) * 0.1).requires_grad_()
+    start = time.process_time()
+    out = four_directions(x, weight, bias, scan)
+    mid = time.process_time()
+    out.backward(torch.ones_like(out))
+    return mid - start, time.process_time() - mid
+
+
+def max_error(scan: Callable, channels: int, side: int = 64) -> float:
+    """Largest difference from the package's scan, outputs and input gradients together."""
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(1, channels, side, side, generator=gen)
+    weight = torch.rand(4, channels, generator=gen) * 0.9 + 0.05
+    bias = torch.randn(4, channels, generator=gen) * 0.1
+    results = []
+    for fn in (scan, irnn_scan):
+        xg = x.clone().requires_grad_()
+        out = four_directions(xg, weight, bias, fn)
+        out.backward(torch.sin(torch.arange(out.numel(), dtype=out.dtype)).view_as(out))
+        results.append((out.detach(), xg.grad))
+    return max(float((a - b).abs().max()) for a, b in zip(*results, strict=True))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--channels", type=int, default=32)
+    parser.add_argument("--side", type=int, default=512)
+    parser.add_argument("--pixel-side", type=int, default=32, help="map side for the per-pixel loop")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    rows = []
+    for name, scan in CANDIDATES.items():
+        side = args.pixel_side if scan is per_pixel else args.side
+        runs = [time_once(scan, args.channels, side, seed) for seed in range(args.repeats)]
+        scale = (args.side / side) ** 2
+        fwd, bwd = min(r[0] for r in runs) * scale, min(r[1] for r in runs) * scale
+        error = max_error(scan, args.channels, 16 if scan is per_pixel else 64)
+        rows.append({"name": name, "measured_side": side, "forward_s": fwd, "backward_s": bwd, "max_error": error})
+        print(f"{name}: forward {fwd:.3f} s, backward {bwd:.3f} s (measured at {side} px), max error {error:.1e}")
+    env = {"torch": torch.__version__, "cpu": platform.processor() or platform.machine(), "threads": 1}
+    result = {"channels": args.channels, "side": args.side, "repeats": args.repeats, "environment": env, "rows": rows}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with atomic_path(RESULTS / "irnn_speed.json") as tmp:
+        tmp.write_text(json.dumps(result, indent=2) + "\n")
+    with atomic_path(RESULTS / "irnn_speed.md") as tmp:
+        tmp.write_text(markdown(result))
+
+
+def markdown(result: dict) -> str:
+    """The table for the docs."""
+    lines = [
+        f"# IRNN speed: four directions, 1 x {result['channels']} x {result['side']} x {result['side']}, CPU",
+        "",
+        f"Process CPU seconds, one thread, best of {result['repeats']} (torch {result['environment']['torch']}).",
+        "Per-pixel loop: measured on a smaller map and scaled by the pixel ratio. Max error: against the",
+        "kept scan (outputs and input gradients, 64 x 64 map; 16 x 16 for the per-pixel loop).",
+        "Regenerate: `PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/irnn_speed.py`.",
+        "",
+        "| implementation | forward s | backward s | total s | measured at | max error |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in result["rows"]:
+        total = r["forward_s"] + r["backward_s"]
+        side = f"{r['measured_side']} px" + (" (scaled)" if r["measured_side"] != result["side"] else "")
+        times = f"{r['forward_s']:.3f} | {r['backward_s']:.3f} | {total:.3f}"
+        lines.append(f"| {r['name']} | {times} | {side} | {r['max_error']:.1e} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""spanet: structure of the released network, the shared SAM, the direction-weight switch, export."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from derain.models import build_model
+from derain.models.spanet import SpaNet, SpaNetConfig
+
+TINY = {"channels": 8}
+
+
+def _model(**overrides) -> SpaNet:
+    torch.manual_seed(0)
+    return build_model("spanet", {**TINY, **overrides}).eval()
+
+
+def test_release_structure_and_parameter_count() -> None:
+    model = build_model("spanet")
+    assert len(model.blocks) == 17
+    assert sum(isinstance(m, type(model.sam)) for m in model.modules()) == 1  # one shared SAM
+    assert sum(p.numel() for p in model.parameters()) == 210_084  # docs/methods/spanet.md: vs 0.28 M
+
+
+def test_any_size_four_attention_maps() -> None:
+    model = _model()
+    x = torch.rand(2, 3, 13, 21)
+    with torch.no_grad():
+        out = model(x)
+    assert out.background.shape == x.shape
+    assert out.background.min() >= 0 and out.background.max() <= 1
+    att = out.extras["attention"]
+    assert att.shape == (2, 4, 13, 21) and att.min() > 0 and att.max() < 1
+
+
+def test_gates_come_from_the_shared_sam() -> None:
+    """A constant SAM output of 0 turns blocks 4-15 off: the result equals a net without them."""
+    model = _model()
+    x = torch.rand(1, 3, 12, 12)
+    with torch.no_grad():
+        model.sam.conv_out.weight.zero_()  # sigmoid(0) = 0.5 everywhere
+        half = model(x).background
+        model.sam.conv_out.weight.fill_(-1e4)  # attention -> 0 (features after ReLU are >= 0)
+        off = model(x).background
+        feat = model.conv_in(x)
+        for i, block in enumerate(model.blocks):
+            feat = torch.relu(feat) if 3 <= i <= 14 else block(feat)  # gated branch is zero: ReLU(0 + feat)
+    assert not torch.allclose(half, off)
+    torch.testing.assert_close(off, model.conv_out(feat).clamp(0, 1))
+
+
+def test_direction_weights_take_effect_unless_release_noop() -> None:
+    x = torch.rand(1, 3, 12, 12)
+    for noop, should_change in ((False, True), (True, False)):
+        model = _model(release_noop_direction_weights=noop)
+        with torch.no_grad():
+            before = model(x).extras["attention"]
+            model.sam.direction[-2].bias.fill_(-5.0)  # direction weights -> ~0.007
+            after = model(x).extras["attention"]
+        assert (not torch.allclose(before, after)) is should_change
+
+
+def test_residual_switch() -> None:
+    model = _model(residual=True)
+    with torch.no_grad():
+        model.conv_out.weight.zero_()
+        x = torch.rand(1, 3, 9, 9)
+        torch.testing.assert_close(model(x).background, x)
+
+
+def test_config_rejects_too_few_blocks() -> None:
+    with pytest.raises(ValueError, match="blocks"):
+        SpaNetConfig(blocks=10)
+
+
+def test_onnx_export_matches_pytorch(tmp_path) -> None:
+    """Export is fixed at the example size (the IRNN loops over the side) and matches within 1e-4."""
+    ort = pytest.importorskip("onnxruntime")
+    from derain.export import export_model
+
+    model = _model()
+    result = export_model(model, tmp_path / "s.onnx", format="onnx", size=(14, 18), model_name="spanet")
+    assert not result.dynamic
+    session = ort.InferenceSession(str(result.path))
+    x = torch.rand(1, 3, 14, 18)
+    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    with torch.no_grad():
+        torch.testing.assert_close(torch.from_numpy(got), model(x).background, rtol=0, atol=1e-4)
