@@ -35,7 +35,7 @@ from pathlib import Path
 
 import torch
 
-from derain.data.io import atomic_path
+from derain.atomic import atomic_path
 from derain.layers.irnn import four_directions, irnn_scan
 
 RESULTS = Path(__file__).resolve().parent / "results"
