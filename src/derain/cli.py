@@ -21,7 +21,20 @@ from derain.errors import DerainError
 __all__ = ["main"]
 
 #: Subcommand modules, in the order ``derain --help`` lists them.
-COMMANDS = ("demo", "run", "video", "models", "score", "synth", "train", "adapt", "bench", "export", "inspect")
+COMMANDS = (
+    "demo",
+    "run",
+    "video",
+    "models",
+    "score",
+    "synth",
+    "train",
+    "adapt",
+    "bench",
+    "export",
+    "inspect",
+    "pseudo_gt",
+)
 
 
 class _Parser(argparse.ArgumentParser):
