@@ -276,7 +276,7 @@ def test_video_folder_errors(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kind", "shapes"),
     [
-        ("synthetic_pairs", {"rain": (3, 32, 32), "clean": (3, 32, 32)}),
+        ("synthetic_pairs", {"rain": (3, 32, 32), "clean": (3, 32, 32), "mask": (1, 32, 32)}),
         ("synthetic_timelapse", {"frames": (2, 3, 32, 32)}),
         ("synthetic_video", {"rain": (4, 3, 32, 32), "clean": (4, 3, 32, 32)}),
     ],

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from derain.errors import ConfigError
 from derain.models import build_model
-from derain.models.spanet import SpaNet, SpaNetConfig
+from derain.models.spanet import SpaNet
 
 TINY = {"channels": 8}
 
@@ -70,8 +71,8 @@ def test_residual_switch() -> None:
 
 
 def test_config_rejects_too_few_blocks() -> None:
-    with pytest.raises(ValueError, match="blocks"):
-        SpaNetConfig(blocks=10)
+    with pytest.raises(ConfigError, match=r"spanet\.blocks"):
+        build_model("spanet", {"blocks": 10})
 
 
 def test_onnx_export_matches_pytorch(tmp_path) -> None:

@@ -90,7 +90,8 @@ def _dataset(root: Path, out: Path, options, max_frames: int | None, threshold: 
 
     import torch
 
-    from derain.data.io import VIDEO_SUFFIXES, list_images, write_image
+    from derain.data.io import list_images, write_image
+    from derain.data.video import VIDEO_SUFFIXES
     from derain.losses.attention import DEFAULT_MASK_THRESHOLD, rain_mask
 
     if not root.is_dir():

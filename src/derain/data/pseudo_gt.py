@@ -37,7 +37,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from derain.data.io import open_video
+from derain.data.video import open_video
 from derain.errors import DerainError
 
 __all__ = [

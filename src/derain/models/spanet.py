@@ -35,6 +35,7 @@ Choices where the paper and DESIGN.md are vague (also in ``docs/methods/spanet.m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import torch
 from torch import nn
@@ -42,6 +43,7 @@ from torch import nn
 from derain.layers.irnn import IRNN
 from derain.models.base import DerainModel, ModelOutput
 from derain.models.registry import ModelSpec, register_model
+from derain.schema import Range
 
 __all__ = ["Bottleneck", "SpaNet", "SpaNetConfig", "SpatialAttentionModule"]
 
@@ -61,14 +63,10 @@ class SpaNetConfig:
         residual: predict ``B = I + f(I)`` instead of the release's ``B = f(I)``.
     """
 
-    channels: int = 32
-    blocks: int = 17
+    channels: Annotated[int, Range(min=2)] = 32
+    blocks: Annotated[int, Range(min=15)] = 17
     release_noop_direction_weights: bool = False
     residual: bool = False
-
-    def __post_init__(self) -> None:
-        if self.blocks < 15:
-            raise ValueError(f"spanet: blocks must be >= 15 (blocks 4-15 are gated), got {self.blocks}")
 
 
 class Bottleneck(nn.Module):
@@ -173,8 +171,5 @@ register_model(
         config_cls=SpaNetConfig,
         build=SpaNet,
         config=SpaNetConfig(),
-        summary="spatial attentive network (IRNN attention, one shared SAM), supervised on pairs",
-        paper="Wang et al., Spatial Attentive Single-Image Deraining with a High Quality Real Rain Dataset (seeds/002)",
-        weights=None,
     )
 )

@@ -19,6 +19,7 @@ from derain.data.datasets.options import (
 from derain.data.io import list_images
 from derain.data.synth import add_rain, streak_source, synth_timelapse, synth_video
 from derain.errors import DatasetError
+from derain.losses.attention import DEFAULT_MASK_THRESHOLD
 from derain.schema import require
 
 #: Background window of a synthetic video item, relative to its crop (room for the camera to move).
@@ -67,7 +68,7 @@ def _photo_pool(root: Path, exclude: tuple[str, ...]) -> list[Path]:
 
 @DATASETS.register("synthetic_pairs")
 class SyntheticPairsDataset(_SyntheticDataset):
-    """Rainy/clean pairs rendered on the fly from the clean photo pool (nothing is written)."""
+    """Rainy/clean pairs rendered on the fly from the clean photo pool (nothing is written), with the rain mask."""
 
     Options = SyntheticPairsOptions
     item_kind = "paired"
@@ -76,7 +77,15 @@ class SyntheticPairsDataset(_SyntheticDataset):
         background, path = self._background(rng)
         style = self._style(rng)
         rained = add_rain(background, style.pop("preset"), rng, **style, haze=self.options.haze)
-        return {"rain": to_chw(rained.image), "clean": to_chw(rained.background), "name": path.name}
+        # the exact rain mask, from the streak layer itself (not the rainy/clean difference, which
+        # also holds haze and camera degradations): spanet's attention target; other objectives ignore it
+        mask = (rained.streaks.mean(axis=2, keepdims=True) > DEFAULT_MASK_THRESHOLD).astype(np.float32)
+        return {
+            "rain": to_chw(rained.image),
+            "clean": to_chw(rained.background),
+            "mask": to_chw(mask),
+            "name": path.name,
+        }
 
 
 @DATASETS.register("synthetic_timelapse")

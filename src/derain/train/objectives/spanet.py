@@ -16,7 +16,8 @@ from derain.errors import ConfigError
 from derain.eval.metrics import ssim_pt
 from derain.losses.attention import DEFAULT_MASK_THRESHOLD, attention_loss, rain_mask
 from derain.models.base import DerainModel
-from derain.train.objectives.base import OBJECTIVES, Objective
+from derain.schema import NonNegativeFloat, UnitFloat, require
+from derain.train.objectives.base import OBJECTIVES, Objective, weighted_sum
 
 __all__ = ["SpaNetObjective"]
 
@@ -36,16 +37,13 @@ class SpaNetObjective(Objective):
 
     def __init__(
         self,
-        l1_weight: float = 1.0,
-        ssim_weight: float = 1.0,
-        attention_weight: float = 1.0,
-        mask_threshold: float = DEFAULT_MASK_THRESHOLD,
+        l1_weight: NonNegativeFloat = 1.0,
+        ssim_weight: NonNegativeFloat = 1.0,
+        attention_weight: NonNegativeFloat = 1.0,
+        mask_threshold: UnitFloat = DEFAULT_MASK_THRESHOLD,
     ) -> None:
         super().__init__()
-        if min(l1_weight, ssim_weight, attention_weight) < 0 or l1_weight + ssim_weight == 0:
-            raise ConfigError("objective.options: weights must be >= 0 and l1_weight + ssim_weight > 0")
-        if not 0 <= mask_threshold < 1:
-            raise ConfigError(f"objective.options.mask_threshold: must be in [0, 1), got {mask_threshold}")
+        require(l1_weight + ssim_weight > 0, "objective.options", "l1_weight + ssim_weight must be > 0")
         self.weights = {"l1": l1_weight, "ssim": ssim_weight, "att": attention_weight}
         self.mask_threshold = mask_threshold
 
@@ -69,5 +67,4 @@ class SpaNetObjective(Objective):
             if mask is None:
                 mask = rain_mask(rainy, clean, self.mask_threshold)
             terms["att"] = attention_loss(attention[:, :1].float(), mask)
-        total = sum(self.weights[k] * v for k, v in terms.items())
-        return total, {k: float(v.detach()) for k, v in terms.items()}
+        return weighted_sum(terms, self.weights)
