@@ -88,3 +88,21 @@ def test_onnx_export_matches_pytorch(tmp_path) -> None:
     got = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
     with torch.no_grad():
         torch.testing.assert_close(torch.from_numpy(got), model(x).background, rtol=0, atol=1e-4)
+
+
+def test_inspect_writes_attention_and_direction_weights(tmp_path) -> None:
+    import json
+
+    from tests.conftest import run_cli, smooth_image
+
+    from derain.checkpoint import save_weights
+    from derain.data.io import write_image
+
+    weights = save_weights(_model(), tmp_path / "s.safetensors", model_name="spanet", config=TINY)
+    write_image(tmp_path / "in.png", smooth_image(20, 28))
+    done = run_cli("inspect", "spanet", tmp_path / "in.png", "--weights", weights, "-o", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {f"attention_{k}.png" for k in range(1, 5)} | {f"directions_{k}.png" for k in range(1, 5)} <= names
+    means = json.loads((tmp_path / "out" / "direction_weights.json").read_text())
+    assert set(means["sam_call_1"]) == {"up", "right", "down", "left"}

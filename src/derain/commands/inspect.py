@@ -2,9 +2,10 @@
 
 For ``memory`` (the paper's Fig. 3) it writes, for every memory item, the item's read weight at
 each 1/8-scale position, upsampled to the image size and drawn as a heat map over the image
-(``item_NN.png``), plus the estimated rain layer (``rain.png``, ``clip(R, 0, 1)``) and the
-derained image (``background.png``). Existing files of those names are replaced only with ``--overwrite``, and
-never the input image itself. All item maps share one colour scale (the minimum to the
+(``item_NN.png``); for ``spanet`` the four attention maps and the direction weights
+(:mod:`derain.commands.inspect_spanet`). Both also write the estimated rain layer (``rain.png``,
+``clip(R, 0, 1)``) and the derained image (``background.png``). Existing files of those names are
+replaced only with ``--overwrite``, and never the input image itself. All item maps share one colour scale (the minimum to the
 maximum read weight over all items), so they can be compared with each other.
 """
 
@@ -31,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``derain inspect``."""
     parser = subparsers.add_parser(
         "inspect",
-        help="write a model's internals on one image (memory: read weights per item)",
+        help="write a model's internals on one image (memory: read weights per item; spanet: attention maps)",
         description="Write per-item memory read-weight heat maps, the rain layer and the result as PNGs.",
     )
     add_named_model_options(parser)
@@ -56,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
     model = build_named_model(args).eval()
     rgb = fit_within(read_rgb(args.image), args.max_side)
     x = to_chw(rgb)[None]
+    if hasattr(model, "sam"):  # spanet: attention maps and direction weights
+        from derain.commands.inspect_spanet import write_spanet
+
+        print(write_spanet(model, x, rgb, args.out, overwrite=args.overwrite, image=args.image))
+        return 0
     with torch.inference_mode():
         out = model(x)
     weights = out.read_weights
