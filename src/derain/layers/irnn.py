@@ -41,14 +41,16 @@ Scan = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def _forward(z: torch.Tensor, alpha: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """Scan ``z`` ``(S, ...)`` along dim 0; ``alpha``/``bias`` broadcast against ``z[0]``."""
-    out = torch.empty_like(z)
+    """Scan ``z`` ``(S, ...)`` along dim 0; ``alpha``/``bias`` broadcast against ``z[0]``.
+
+    Steps are collected and stacked once (no in-place writes), which keeps exported graphs at two
+    nodes per step; in-place writes into one buffer become a scatter of the whole buffer per step.
+    """
     biased = z + bias
-    torch.clamp(z[0], min=0.0, out=out[0])
+    h = [torch.clamp(z[0], min=0.0)]
     for i in range(1, z.shape[0]):
-        torch.addcmul(biased[i], alpha, out[i - 1], out=out[i])
-        out[i].clamp_(min=0.0)
-    return out
+        h.append(torch.addcmul(biased[i], alpha, h[-1]).clamp_(min=0.0))
+    return torch.stack(h)
 
 
 class _Scan(torch.autograd.Function):
