@@ -31,7 +31,8 @@ def test_any_size_four_attention_maps() -> None:
         out = model(x)
     assert out.background.shape == x.shape
     assert out.background.min() >= 0 and out.background.max() <= 1
-    att = out.extras["attention"]
+    assert len(out.attention) == 4
+    att = torch.cat(out.attention, 1)
     assert att.shape == (2, 4, 13, 21) and att.min() > 0 and att.max() < 1
 
 
@@ -56,9 +57,9 @@ def test_direction_weights_take_effect_unless_release_noop() -> None:
     for noop, should_change in ((False, True), (True, False)):
         model = _model(release_noop_direction_weights=noop)
         with torch.no_grad():
-            before = model(x).extras["attention"]
+            before = torch.cat(model(x).attention, 1)
             model.sam.direction[-2].bias.fill_(-5.0)  # direction weights -> ~0.007
-            after = model(x).extras["attention"]
+            after = torch.cat(model(x).attention, 1)
         assert (not torch.allclose(before, after)) is should_change
 
 

@@ -48,7 +48,7 @@ def test_dataset_mask_wins_over_the_threshold() -> None:
     with torch.no_grad():
         _, computed = objective(model, _batch(), 0.0)
         _, given = objective(model, _batch(mask=True), 0.0)
-        att = model(_batch()["rain"]).extras["attention"][:, :1]
+        att = model(_batch()["rain"]).attention[0]
     assert given["att"] == pytest.approx(float(((att - 1) ** 2).mean()), rel=1e-5)
     assert computed["att"] != pytest.approx(given["att"])
 

@@ -5,8 +5,8 @@ each 1/8-scale position, upsampled to the image size and drawn as a heat map ove
 (``item_NN.png``); for ``spanet`` the four attention maps and the direction weights
 (:mod:`derain.commands.inspect_spanet`). Both also write the estimated rain layer (``rain.png``,
 ``clip(R, 0, 1)``) and the derained image (``background.png``). Existing files of those names are
-replaced only with ``--overwrite``, and never the input image itself. All item maps share one colour scale (the minimum to the
-maximum read weight over all items), so they can be compared with each other.
+replaced only with ``--overwrite``, and never the input image itself. All item maps share one colour
+scale (the minimum to the maximum read weight over all items), so they can be compared with each other.
 """
 
 from __future__ import annotations

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 __all__ = ["write_spanet"]
 
 
-def write_spanet(model: SpaNet, x: torch.Tensor, rgb: np.ndarray, out_dir: Path, *, overwrite: bool, image: Path) -> str:
+def write_spanet(
+    model: SpaNet, x: torch.Tensor, rgb: np.ndarray, out_dir: Path, *, overwrite: bool, image: Path
+) -> str:
     """Run ``model`` on ``x`` with a hook on the direction branch and write the files; returns a summary line.
 
     Every file is checked before the first is written (:func:`derain.outputs.check_new_file`): never
@@ -46,7 +48,10 @@ def write_spanet(model: SpaNet, x: torch.Tensor, rgb: np.ndarray, out_dir: Path,
             out: ModelOutput = model(x)
     finally:
         hook.remove()
-    names = [*(f"attention_{k}.png" for k in range(1, 5)), *(f"directions_{k}.png" for k in range(1, len(captured) + 1))]
+    names = [
+        *(f"attention_{k}.png" for k in range(1, 5)),
+        *(f"directions_{k}.png" for k in range(1, len(captured) + 1)),
+    ]
     for name in [*names, "direction_weights.json", "rain.png", "background.png"]:
         check_new_file(out_dir / name, overwrite=overwrite, inputs=(image,))
     out_dir.mkdir(parents=True, exist_ok=True)

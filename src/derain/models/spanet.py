@@ -41,7 +41,7 @@ import torch
 from torch import nn
 
 from derain.layers.irnn import IRNN
-from derain.models.base import DerainModel, ModelOutput
+from derain.models.base import DerainModel, ModelOutput, Tiling
 from derain.models.registry import ModelSpec, register_model
 from derain.schema import Range
 
@@ -131,12 +131,21 @@ class SpatialAttentionModule(nn.Module):
         return dirs.flatten(1, 2)
 
 
+#: Peak activation bytes per input pixel (batch 1, float32, inference), estimated from the SAM's
+#: largest live tensors (the four-direction IRNN outputs of 32 channels and their weighted copy,
+#: ~1 KB/px each, plus the scans' stacked inputs); not measured.
+_BYTES_PER_PIXEL = 4096
+
+
 class SpaNet(DerainModel):
     """SPANet as released (see the module docstring).
 
-    Output ``extras["attention"]``: the four maps ``A1..A4`` stacked ``(B, 4, H, W)``; the
-    attention loss supervises ``A1`` (the first SAM call).
+    Output ``attention``: the four maps ``A1..A4``, each ``(B, 1, H, W)``; the attention loss
+    supervises ``A1`` (the first SAM call). Tiling is ``global``: the IRNN reaches whole rows and
+    columns, so the engine runs the model untiled while the image fits its memory budget.
     """
+
+    tiling = Tiling.global_(_BYTES_PER_PIXEL)
 
     def __init__(self, config: SpaNetConfig = SpaNetConfig()) -> None:
         super().__init__()
@@ -162,7 +171,7 @@ class SpaNet(DerainModel):
         out = self.conv_out(feat)
         if self.config.residual:
             out = out + x
-        return ModelOutput(background=out.clamp(0.0, 1.0), rain=x - out, extras={"attention": torch.cat(attention, 1)})
+        return ModelOutput(background=out.clamp(0.0, 1.0), rain=x - out, attention=tuple(attention))
 
 
 register_model(

@@ -53,8 +53,7 @@ class SpaNetObjective(Objective):
         """Return ``(loss, terms)`` for ``batch`` ``{"rain", "clean"[, "mask"]}``; ``progress`` is unused."""
         rainy, clean = batch["rain"], batch["clean"]
         out = model(rainy)
-        attention = out.extras.get("attention")
-        if attention is None or out.rain is None:
+        if not out.attention or out.rain is None:
             raise ConfigError(f"objective 'spanet': model {type(model).__name__} returns no attention maps")
         pred = (rainy - out.rain).float()
         terms: dict[str, torch.Tensor] = {}
@@ -66,5 +65,5 @@ class SpaNetObjective(Objective):
             mask = batch.get("mask")
             if mask is None:
                 mask = rain_mask(rainy, clean, self.mask_threshold)
-            terms["att"] = attention_loss(attention[:, :1].float(), mask)
+            terms["att"] = attention_loss(out.attention[0].float(), mask)
         return weighted_sum(terms, self.weights)
