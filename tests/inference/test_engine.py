@@ -10,7 +10,7 @@ import torch
 from conftest import smooth_image
 from derain.errors import ConfigError
 from derain.inference import Engine, RecurrentStep, derain_frames, image_step, pick_device, pick_dtype
-from derain.inference.engine import tile_side, tile_starts
+from derain.inference.engine import tile_side, tile_spans, tile_starts
 from derain.models import DerainModel, ModelOutput, build_model
 from derain.models.base import Tiling
 
@@ -26,6 +26,14 @@ def test_tile_starts_cover_with_overlap(size, tile, overlap):
     starts = tile_starts(size, tile, overlap)
     assert starts[0] == 0 and starts[-1] + tile == size
     assert all(b - a <= tile - overlap for a, b in itertools.pairwise(starts))
+
+
+@pytest.mark.parametrize(("size", "tile", "overlap", "align"), [(1000, 363, 32, 8), (150, 136, 32, 4), (97, 40, 8, 1)])
+def test_tile_spans_start_on_the_model_grid_and_keep_the_overlap(size, tile, overlap, align):
+    spans = tile_spans(size, tile, overlap, align)
+    assert spans[0][0] == 0 and spans[-1][1] == size and all(start % align == 0 for start, _ in spans)
+    assert all(stop - start >= tile for start, stop in spans[:-1] + spans[-1:])
+    assert all(a_stop - b_start >= overlap for (_, a_stop), (b_start, _) in itertools.pairwise(spans))
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,7 @@ def test_model_init_starts_from_given_weights(tmp_path: Path) -> None:
 
     from derain.checkpoint import save_weights
     from derain.models import build_model
-    from derain.train.trainer import _initial_model
+    from derain.train.warmstart import initial_model
 
     arch = {"channels": [4, 8], "bottleneck_blocks": 1}
     torch.manual_seed(3)
@@ -94,10 +94,10 @@ def test_model_init_starts_from_given_weights(tmp_path: Path) -> None:
     weights = save_weights(source, tmp_path / "w.safetensors", model_name="baseline", config=arch)
     raw = tiny_config(write_pairs(tmp_path / "pairs", 2), tmp_path / "run")
     raw["model"]["init"] = str(weights)
-    model = _initial_model(parse_config(raw))
+    model = initial_model(parse_config(raw).model)
     for name, value in source.state_dict().items():
         assert torch.equal(model.state_dict()[name], value), name
 
     raw["model"] = {"name": "memory", "config": {"channels": 8, "items": 3}, "init": str(weights)}
-    with pytest.raises(ConfigError, match="holds weights of 'baseline'"):
-        _initial_model(parse_config(raw))
+    with pytest.raises(ConfigError, match=r"holds weights of 'baseline'.*declare model\.init_map"):
+        initial_model(parse_config(raw).model)

@@ -11,7 +11,7 @@ from trainkit import write_pairs
 from conftest import REPO, run_cli
 from derain.checkpoint import load_weights_file
 from derain.train.config import load_config
-from derain.train.trainer import _initial_model
+from derain.train.warmstart import initial_model
 
 RECIPE = REPO / "configs" / "fastnet.yaml"
 TINY = "{width: 4, enc_blocks: [1], dec_blocks: [1], middle_blocks: 1}"
@@ -48,6 +48,6 @@ def test_recipe_trains_and_the_next_leg_starts_from_its_export(tmp_path: Path) -
     name, _, state = load_weights_file(out)
     assert name == "fastnet"
     leg2 = load_config(RECIPE, [f"{k}={v}" for k, v in overrides.items()] + [f"model.init={out}"])
-    model = _initial_model(leg2)
+    model = initial_model(leg2.model)
     for key, value in state.items():
         assert torch.equal(model.state_dict()[key], value), key

@@ -12,7 +12,8 @@
   strips when a strip taller than twice the overlap fits, squares otherwise. Those tiles cut the
   columns (or rows), so such a run differs from an untiled one; that is the price of the budget.
 
-Each tile is padded to the model's ``size_divisor``, run on the device, and blended into a float32
+Tiles start on multiples of the model's ``size_divisor`` (so strided models see the untiled sampling
+grid); each tile is padded to the model's ``size_divisor``, run on the device, and blended into a float32
 output and a weight map on the CPU. Memory is then the input and output images (about 3 x 4 bytes
 per pixel each) plus one tile's activations, whatever the image size: a 4000x3000 photo stays well
 under 3 GB with the default model on CPU (``benchmarks/memory_4k.py``).
@@ -40,6 +41,7 @@ __all__ = [
     "pick_device",
     "pick_dtype",
     "tile_side",
+    "tile_spans",
     "tile_starts",
 ]
 
@@ -122,6 +124,20 @@ def tile_starts(size: int, tile: int, overlap: int) -> list[int]:
     return [round(i * stride) for i in range(count)]
 
 
+def tile_spans(size: int, tile: int, overlap: int, align: int = 1) -> list[tuple[int, int]]:
+    """``(start, stop)`` of tiles covering ``[0, size)``, sharing ``overlap`` px, starting on multiples of ``align``.
+
+    Why aligned: a model that downsamples by ``align`` overall (pooling, strided convs, pixel-unshuffle)
+    sees a different sampling grid when a tile starts off a multiple of it, so its output would differ
+    from the untiled one everywhere, not just near the tile border. Starts are snapped down (planned with
+    ``align - 1`` px of extra overlap, so at least ``overlap`` stays shared) and the last tile runs to the end.
+    """
+    if size <= tile:
+        return [(0, size)]
+    starts = [s // align * align for s in tile_starts(size, tile, overlap + align - 1)]
+    return [(s, min(s + tile, size)) for s in starts[:-1]] + [(starts[-1], size)]
+
+
 def blend_window(h: int, w: int, overlap: int, *, inner: tuple[bool, bool, bool, bool]) -> torch.Tensor:
     """``(h, w)`` blending weights of one tile.
 
@@ -201,6 +217,10 @@ class Engine:
     def __post_init__(self) -> None:
         if self.tile < 0 or self.overlap < 0 or (self.tile and self.overlap * 2 >= self.tile):
             raise ConfigError(f"tile {self.tile}, overlap {self.overlap}: need tile >= 0 and 2 * overlap < tile")
+        if self.tile and self.overlap + self.size_divisor >= self.tile:
+            raise ConfigError(
+                f"tile {self.tile}: must exceed overlap {self.overlap} + size divisor {self.size_divisor}"
+            )
         if self.budget_pixels < 0:
             raise ConfigError(f"budget_pixels {self.budget_pixels}: must be >= 0")
 
@@ -209,16 +229,17 @@ class Engine:
         """Derain a CPU float ``(B, 3, H, W)`` batch tile by tile; returns CPU float32 ``(B, 3, H, W)``."""
         b, c, h, w = x.shape
         th, tw = self.tile_shape(b, h, w)
-        ys, xs = tile_starts(h, th, self.overlap), tile_starts(w, tw, self.overlap)
+        ys = tile_spans(h, th, self.overlap, self.size_divisor)
+        xs = tile_spans(w, tw, self.overlap, self.size_divisor)
         if len(ys) == len(xs) == 1:
             return self._tile(step, x, (0, 0))
         out = torch.zeros(b, c, h, w, dtype=torch.float32)
         weight = torch.zeros(h, w, dtype=torch.float32)
-        for y in ys:
-            for x0 in xs:
-                region = (..., slice(y, y + th), slice(x0, x0 + tw))
-                window = blend_window(th, tw, self.overlap, inner=(y > 0, y + th < h, x0 > 0, x0 + tw < w))
-                out[region] += self._tile(step, x[region], (y, x0)) * window
+        for y0, y1 in ys:
+            for x0, x1 in xs:
+                region = (..., slice(y0, y1), slice(x0, x1))
+                window = blend_window(y1 - y0, x1 - x0, self.overlap, inner=(y0 > 0, y1 < h, x0 > 0, x1 < w))
+                out[region] += self._tile(step, x[region], (y0, x0)) * window
                 weight[region[1:]] += window
         return out.div_(weight)
 

@@ -69,5 +69,6 @@ register_model(
         config_cls=BaselineConfig,
         build=BaselineUNet,
         config=BaselineConfig(),
+        tiny={"channels": (4, 8), "bottleneck_blocks": 1},
     )
 )

@@ -167,5 +167,6 @@ register_model(
         config_cls=FastNetConfig,
         build=FastNet,
         config=FastNetConfig(),
+        tiny={"width": 4, "enc_blocks": (1, 1), "middle_blocks": 1, "dec_blocks": (1, 1)},
     )
 )

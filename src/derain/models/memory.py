@@ -207,5 +207,6 @@ register_model(
         config_cls=MemoryConfig,
         build=MemoryDerainer,
         config=MemoryConfig(),
+        tiny={"channels": 8, "items": 4},
     )
 )

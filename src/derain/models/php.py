@@ -196,5 +196,6 @@ register_model(
         config_cls=PHPConfig,
         build=PHPNet,
         config=PHPConfig(),
+        tiny={"width": 8, "blocks": 1, "refine_width": 4, "refine_blocks": 0, "branches": 2},
     )
 )

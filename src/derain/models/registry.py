@@ -9,7 +9,7 @@ Families are imported explicitly in :mod:`derain.models` -- no directory scans.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from derain.models.base import DerainModel
@@ -28,12 +28,15 @@ class ModelSpec:
         config_cls: frozen dataclass of the architecture's hyper-parameters.
         build: ``config -> model``.
         config: this variant's default config (an instance of ``config_cls``).
+        tiny: overrides of ``config`` giving a few-channel variant, so the registry-wide tests
+            (``tests/models/test_registry.py``) build, train and export every model in seconds.
     """
 
     name: str
     config_cls: type
     build: Callable[[Any], DerainModel]
     config: Any
+    tiny: dict[str, Any] = field(default_factory=dict)
 
 
 MODELS: Registry[ModelSpec] = Registry("model")

@@ -190,8 +190,13 @@ class TimelapseNet(DerainModel):
 #: Narrow default, chosen by measurement (see docs/methods/timelapse.md).
 NARROW = TimelapseConfig(widths=(8, 16, 32), kernels=(1, 3, 5))
 
-register_model(ModelSpec(name="timelapse", config_cls=TimelapseConfig, build=TimelapseNet, config=NARROW))
+#: Few channels for the registry-wide tests.
+TINY = {"widths": (4, 4, 4), "depths": (1, 1, 1), "kernels": (1, 3)}
+
+register_model(ModelSpec(name="timelapse", config_cls=TimelapseConfig, build=TimelapseNet, config=NARROW, tiny=TINY))
 # The paper's Tables I-II widths (~150 M parameters); no bundled weights.
 register_model(
-    ModelSpec(name="timelapse.paper", config_cls=TimelapseConfig, build=TimelapseNet, config=TimelapseConfig())
+    ModelSpec(
+        name="timelapse.paper", config_cls=TimelapseConfig, build=TimelapseNet, config=TimelapseConfig(), tiny=TINY
+    )
 )

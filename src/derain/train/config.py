@@ -20,7 +20,16 @@ from typing import Any, Literal
 import yaml
 
 from derain.errors import ConfigError, DerainError
-from derain.schema import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, parse, parse_kwargs, require
+from derain.schema import (
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    UnitFloat,
+    parse,
+    parse_kwargs,
+    require,
+)
 
 __all__ = [
     "DataSection",
@@ -28,6 +37,7 @@ __all__ = [
     "ModelSection",
     "ObjectiveSection",
     "OutputSection",
+    "ParamGroup",
     "TrainConfig",
     "TrainSection",
     "ValSection",
@@ -42,12 +52,20 @@ class ModelSection:
     """``model``: a registered model name, overrides of its architecture config, and its start.
 
     ``init`` is where the weights start: null (random), ``bundled`` (the package's weights of
-    ``name`` -- fine-tuning, e.g. adapting to one camera's footage) or a ``.safetensors`` path.
+    ``name`` -- fine-tuning, e.g. adapting to one camera's footage), ``bundled:OTHER`` (another
+    model's bundled weights) or a ``.safetensors`` path. ``init_map`` (``{this prefix: source
+    prefix}``) lets them come from a different model; see :mod:`derain.train.warmstart`.
     """
 
     name: str
     config: dict[str, Any] = field(default_factory=dict)
     init: str | None = None
+    init_map: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [*self.init_map, *self.init_map.values()]
+        require(all(isinstance(n, str) for n in names), "init_map", f"prefixes must be strings (got {names})")
+        require(not self.init_map or self.init is not None, "init_map", "needs model.init (the source weights)")
 
 
 @dataclass(frozen=True)
@@ -77,12 +95,26 @@ class ValSection:
 
 
 @dataclass(frozen=True)
+class ParamGroup:
+    """``train.param_groups`` entry: model parameters whose dotted name matches the glob ``match`` train at ``lr``."""
+
+    match: str
+    lr: PositiveFloat
+
+
+@dataclass(frozen=True)
 class TrainSection:
     """``train``: optimisation and bookkeeping.
 
     ``amp`` applies on CUDA only (CPU runs in float32 whatever it says). ``schedule: step`` multiplies
     the lr by ``gamma`` at each of ``milestones``; ``cosine`` decays to ``min_lr`` after
     ``warmup_steps`` of linear warm-up. ``device`` is ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+
+    ``param_groups`` give matching parameters their own lr (first match wins; the schedule scales
+    every group alike); ``freeze`` lists dotted module prefixes that do not train (one stage of a
+    staged recipe); ``ema`` keeps an exponential moving average of the weights with that decay, which
+    is validated and exported instead of the raw weights (checkpoints hold both); ``tbptt``
+    back-propagates video clips through windows of that many frames (state carried, gradient cut).
     """
 
     steps: PositiveInt = 6000
@@ -105,8 +137,13 @@ class TrainSection:
     keep_last: PositiveInt = 3
     device: str = "auto"
     deterministic: bool = False
+    param_groups: tuple[ParamGroup, ...] = ()
+    freeze: tuple[str, ...] = ()
+    ema: UnitFloat | None = None
+    tbptt: PositiveInt | None = None
 
     def __post_init__(self) -> None:
+        require(self.ema is None or 0 < self.ema < 1, "ema", f"must be in (0, 1) or null (got {self.ema})")
         require(
             self.schedule != "step" or bool(self.milestones),
             "milestones",
@@ -244,15 +281,27 @@ def _check_semantics(config: TrainConfig) -> None:
             f"but {config.data.kind!r} yields {dataset_cls.item_kind} items"
         )
     parse_dataset_options(config.data.kind, config.data.options, "data.options")
+    is_video = bool(getattr(spec.build, "is_video", False))  # a class attribute of the model class
+    if (objective_cls.kind == "video") != is_video:
+        raise ConfigError(
+            f"objective.name: {config.objective.name!r} trains on {objective_cls.kind} batches but "
+            f"{config.model.name!r} is {'a video' if is_video else 'an image'} model"
+        )
+    if config.train.tbptt is not None and not is_video:
+        raise ConfigError(f"train.tbptt: only video models unroll clips ({config.model.name!r} is an image model)")
     if config.val is not None:
-        _check_val_folder(config.val.path)
+        _check_val_folder(config.val.path, is_video)
 
 
-def _check_val_folder(path: str) -> None:
+def _check_val_folder(path: str, is_video: bool) -> None:
     from derain.data.pairing import find_paired_layout
+    from derain.train.validate import find_clips
 
     if not Path(path).is_dir():
         raise ConfigError(f"val.path: {path} does not exist (relative paths are from the current directory)")
+    if is_video:
+        find_clips(path)
+        return
     try:
         find_paired_layout(path)
     except DerainError as e:

@@ -15,38 +15,40 @@ replays exactly the batches and losses an uninterrupted run would have seen.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shlex
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import yaml
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from derain.atomic import atomic_path
 from derain.errors import ConfigError, DerainError
 from derain.hardware import describe_hardware
-from derain.models import DerainModel, build_model
-from derain.train.config import TrainConfig, TrainSection, config_to_dict
+from derain.inference import Engine
+from derain.models import DerainModel
+from derain.train.batches import BatchStream, to_device
+from derain.train.config import TrainConfig, config_to_dict
 from derain.train.distributed import DistEnv, all_gather_objects, all_reduce_mean, barrier, init_distributed, shutdown
 from derain.train.objectives import Objective, build_objective
-from derain.train.optim import build_optimizer, lr_factor
+from derain.train.objectives.video import detach_state, time_windows
+from derain.train.optim import Ema, build_optimizer, freeze, lr_factor
 from derain.train.preflight import build_checked_dataset
 from derain.train.resume import check_same_model, newest_readable_checkpoint, one_line
 from derain.train.rng import rng_state, seed_everything, set_rng_state
 from derain.train.runlog import JsonlLog, plot_curves
 from derain.train.validate import validate
+from derain.train.warmstart import initial_model
 
 __all__ = ["TrainResult", "TrainingDivergedError", "latest_checkpoint", "train"]
 
@@ -100,74 +102,25 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
 
 
 class _TrainStep(nn.Module):
-    """Model + objective as one module, so DDP syncs the gradients of both (objectives may own parameters)."""
+    """Model + objective as one module, so DDP syncs the gradients of both (objectives may own parameters).
+
+    Returns ``(loss, terms, state)``: video objectives take and hand back the clip's recurrent state.
+    """
 
     def __init__(self, model: DerainModel, objective: Objective) -> None:
         super().__init__()
         self.model = model
         self.objective = objective
 
-    def forward(self, batch: dict[str, Any], progress: float) -> tuple[torch.Tensor, dict[str, float]]:
-        return self.objective(self.model, batch, progress)
-
-
-class _BatchStream:
-    """Endless batches; epoch ``e`` visits a ``(seed, e)`` permutation, sharded by rank, full batches only."""
-
-    def __init__(self, dataset: Dataset, train: TrainSection, env: DistEnv) -> None:
-        self.dataset = dataset
-        self.train = train
-        self.env = env
-        self.epoch = 0
-        self.position = 0  # batches of ``epoch`` already consumed
-        self._iter: Iterator[Any] | None = None
-        per_rank = len(dataset) // env.world_size  # type: ignore[arg-type]
-        self.batches_per_epoch = per_rank // train.batch_size
-        if self.batches_per_epoch == 0:
-            raise ConfigError(
-                f"train.batch_size: {train.batch_size} x {env.world_size} rank(s) is more than the "
-                f"dataset's {len(dataset)} items"  # type: ignore[arg-type]
-            )
-
-    def state(self) -> dict[str, int]:
-        return {"epoch": self.epoch, "position": self.position}
-
-    def load_state(self, state: dict[str, int]) -> None:
-        self.epoch, self.position, self._iter = state["epoch"], state["position"], None
-
-    def __next__(self) -> dict[str, Any]:
-        if self._iter is None or self.position == self.batches_per_epoch:
-            if self.position == self.batches_per_epoch:
-                self.epoch, self.position = self.epoch + 1, 0
-            self._iter = iter(self._loader())
-        self.position += 1
-        return next(self._iter)
-
-    def _loader(self) -> DataLoader:
-        """This epoch's remaining batches; the loader's own generator keeps global RNG untouched."""
-        seed = int(np.random.SeedSequence([self.train.seed, self.epoch]).generate_state(1)[0])
-        order = np.random.default_rng(seed).permutation(len(self.dataset))  # type: ignore[arg-type]
-        bs, n = self.train.batch_size, self.batches_per_epoch
-        mine = order[self.env.rank :: self.env.world_size][: n * bs].tolist()
-        batches = [mine[i * bs : (i + 1) * bs] for i in range(self.position, n)]
-        if hasattr(self.dataset, "set_epoch"):
-            self.dataset.set_epoch(self.epoch)
-        return DataLoader(
-            self.dataset,
-            batch_sampler=batches,
-            num_workers=self.train.num_workers,
-            pin_memory=self.env.device.type == "cuda",
-            generator=torch.Generator().manual_seed(seed),
-        )
+    def forward(self, batch: dict[str, Any], progress: float, state: Any = None) -> tuple[torch.Tensor, dict, Any]:
+        if self.objective.kind == "video":
+            return self.objective(self.model, batch, progress, state)
+        return (*self.objective(self.model, batch, progress), None)
 
 
 def _save(payload: dict[str, Any], path: Path) -> None:
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-
-
-def _to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
-    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
 
 
 # ----------------------------------------------------------------------------- the run
@@ -187,15 +140,17 @@ class _Run:
             torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = not tc.deterministic
         seed_everything(tc.seed)
-        self.model = _initial_model(config).to(env.device)
+        self.model = initial_model(config.model).to(env.device)
+        freeze(self.model, tc.freeze)
         self.objective = build_objective(config.objective.name, config.objective.options).to(env.device)
         seed_everything(tc.seed + env.rank)
         self.dataset = build_checked_dataset(config)  # every file opened once, before any worker sees one
-        self.stream = _BatchStream(self.dataset, tc, env)
+        self.stream = BatchStream(self.dataset, tc, env)
         step_module = _TrainStep(self.model, self.objective)
         self.step_module: nn.Module = DistributedDataParallel(step_module) if env.distributed else step_module
-        self.params = [p for p in step_module.parameters() if p.requires_grad]
-        self.optimizer = build_optimizer(self.params, tc)
+        self.optimizer = build_optimizer(self.model, self.objective, tc)
+        self.params = [p for group in self.optimizer.param_groups for p in group["params"]]
+        self.ema = Ema(self.model, tc.ema) if tc.ema is not None else None
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, tc))
         self.amp = env.device.type == "cuda" and tc.amp != "off"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and tc.amp == "fp16")
@@ -211,7 +166,7 @@ class _Run:
         total = self.config.train.steps
         bar = tqdm(total=total, initial=self.step, disable=not self.env.is_main, dynamic_ncols=True, unit="step")
         while self.step < total:
-            batch = _to_device(next(self.stream), self.env.device)
+            batch = to_device(next(self.stream), self.env.device)
             loss, terms = self._optimise(batch, self.step / total)
             self.step += 1
             seconds = self.elapsed + time.monotonic() - t0
@@ -246,14 +201,29 @@ class _Run:
     # -- one step
 
     def _optimise(self, batch: dict[str, Any], progress: float) -> tuple[float, dict[str, float]]:
-        """Forward, NaN guard, backward, clip, step; returns the rank-averaged loss and this rank's terms."""
+        """Forward, NaN guard, backward, clip, step; returns the rank-averaged loss and this rank's terms.
+
+        Video clips with ``train.tbptt`` run window by window: each window's loss, weighted by its share
+        of the clip, is back-propagated at once (the graph never spans more than ``tbptt`` frames) and
+        the detached state carries on; the gradients add up to one optimiser step per clip.
+        """
         tc = self.config.train
-        with torch.autocast(self.env.device.type, dtype=_AMP_DTYPES.get(tc.amp), enabled=self.amp):
-            loss, terms = self.step_module(batch, progress)
-        value = all_reduce_mean(loss.detach(), self.env)
-        self._guard(value, "loss")
+        video = self.objective.kind == "video"
+        windows = time_windows(batch, tc.tbptt) if video else [batch]
         self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
+        value, terms, state = 0.0, {}, None
+        for i, window in enumerate(windows):
+            share = window["rain"].shape[1] / batch["rain"].shape[1] if video else 1.0
+            last = i == len(windows) - 1 or not isinstance(self.step_module, DistributedDataParallel)
+            with contextlib.nullcontext() if last else self.step_module.no_sync():  # DDP syncs once per clip
+                with torch.autocast(self.env.device.type, dtype=_AMP_DTYPES.get(tc.amp), enabled=self.amp):
+                    loss, window_terms, state = self.step_module(window, progress, state)
+                part = all_reduce_mean(loss.detach(), self.env)
+                self._guard(part, "loss")
+                self.scaler.scale(loss * share).backward()
+            state = detach_state(state)
+            value += share * part
+            terms = {k: terms.get(k, 0.0) + share * float(v) for k, v in window_terms.items()}
         if tc.grad_clip is not None:
             self.scaler.unscale_(self.optimizer)
             norm = torch.nn.utils.clip_grad_norm_(self.params, tc.grad_clip)
@@ -262,7 +232,9 @@ class _Run:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
-        return value, {k: float(v) for k, v in terms.items()}
+        if self.ema is not None:
+            self.ema.update(self.model)
+        return value, terms
 
     def _guard(self, value: float, what: str) -> None:
         if math.isfinite(value):
@@ -290,14 +262,21 @@ class _Run:
 
     # -- validation
 
+    @property
+    def weights_model(self) -> DerainModel:
+        """The weights that are validated and exported: the EMA ones with ``train.ema``."""
+        return self.ema.module if self.ema is not None else self.model
+
     def _validate(self) -> None:
-        """Rank 0 scores the val folder, logs it and keeps ``best.pt``; the others wait."""
+        """Rank 0 scores the val folder through the engine, logs it and keeps ``best.pt``; the others wait."""
         if self.env.is_main:
-            metrics = validate(self.model, self.config.val.path, self.env.device, self.config.val.max_images)
+            model = self.weights_model
+            engine = Engine.for_model(model, self.env.device, torch.float32)
+            metrics = validate(model, self.config.val.path, engine, self.config.val.max_images)
             self.log.write({"step": self.step, "val": metrics})
             if self.best is None or metrics["psnr_y"] > self.best["psnr_y"]:
                 self.best = {**metrics, "step": self.step}
-                _save({"model": self.model.state_dict(), "step": self.step, "val": metrics}, self.ckpt_dir / "best.pt")
+                _save({"model": model.state_dict(), "step": self.step, "val": metrics}, self.ckpt_dir / "best.pt")
         barrier(self.env)
 
     # -- checkpoints
@@ -309,6 +288,7 @@ class _Run:
             payload = {
                 "step": self.step,
                 "model": self.model.state_dict(),
+                "ema": self.ema.state_dict() if self.ema is not None else None,
                 "objective": self.objective.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(),
@@ -335,6 +315,10 @@ class _Run:
                 f"output.dir: {path} does not fit the configured model/objective ({one_line(exc)[:200]}); "
                 "restore the config it was trained with or choose another output.dir"
             ) from None
+        if self.ema is not None:
+            if ckpt.get("ema") is None:
+                raise ConfigError(f"train.ema: {path} was written without EMA weights; resume without train.ema")
+            self.ema.load_state_dict(ckpt["ema"])
         self.scheduler.load_state_dict(ckpt["scheduler"])
         self.scaler.load_state_dict(ckpt["scaler"])
         rng = ckpt["rng"]
@@ -345,17 +329,17 @@ class _Run:
     # -- export
 
     def _export(self, wall_time: float) -> Path | None:
-        """Write the best (or last) model to ``output.export.path`` and record it in the manifest."""
+        """Write the best (or last) weights, EMA ones with ``train.ema``, to ``output.export.path`` and the manifest."""
         from derain.checkpoint import file_sha256, save_weights, update_manifest
 
         export = self.config.output.export
         if export is None:
             return None
-        best = self.ckpt_dir / "best.pt"
+        model, best = self.weights_model, self.ckpt_dir / "best.pt"
         if best.exists():
-            self.model.load_state_dict(torch.load(best, map_location=self.env.device, weights_only=True)["model"])
+            model.load_state_dict(torch.load(best, map_location=self.env.device, weights_only=True)["model"])
         path = save_weights(
-            self.model, export.path, model_name=self.config.model.name, config=dict(self.config.model.config)
+            model, export.path, model_name=self.config.model.name, config=dict(self.config.model.config)
         )
         entry = {
             "file": path.name,
@@ -375,21 +359,3 @@ class _Run:
         }
         update_manifest(export.name, entry, export.manifest or path.parent / "manifest.json")
         return path
-
-
-def _initial_model(config: TrainConfig) -> DerainModel:
-    """Build ``model.name``; with ``model.init``, start from bundled or given weights (strict)."""
-    model = build_model(config.model.name, config.model.config)
-    init = config.model.init
-    if init is None:
-        return model
-    from derain.checkpoint import apply_weights, bundled_weights, load_weights_file
-
-    path = bundled_weights(config.model.name) if init == "bundled" else Path(init)
-    if path is None:
-        raise ConfigError(f"model.init: {config.model.name!r} has no bundled weights")
-    name, _, state = load_weights_file(path)
-    if name != config.model.name:
-        raise ConfigError(f"model.init: {path} holds weights of {name!r}, not {config.model.name!r}")
-    apply_weights(model, state, path)
-    return model

@@ -30,7 +30,9 @@ class Objective(nn.Module):
 
     Attributes:
         kind: which batches it consumes -- ``paired`` (``rain``/``clean``), ``timelapse``
-            (``frames``: two rainy frames of one static scene, never a clean image) or ``video``.
+            (``frames``: two rainy frames of one static scene, never a clean image) or ``video``
+            (clips for video models: subclass :class:`~derain.train.objectives.video.VideoObjective`,
+            which unrolls the model and hands the per-frame outputs to ``clip_loss``).
     """
 
     kind: ClassVar[ObjectiveKind]

@@ -1,0 +1,96 @@
+"""Where a run's weights start (``model.init``): random, the bundled weights, or a weights file.
+
+With ``model.init_map`` the file may hold a *different* model (e.g. php's second stage starting
+from its first stage, or a family starting from the baseline's encoder): each entry maps a dotted
+module prefix of this model to one of the source model (``"": ""`` maps every name to itself).
+Every parameter and buffer under a mapped prefix must exist in the source with the same shape --
+a typo in the mapping is an error, not a silently random sub-network -- and everything outside the
+mapped prefixes keeps its fresh initialisation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from derain.errors import ConfigError
+from derain.models import DerainModel, build_model
+from derain.train.config import ModelSection
+
+__all__ = ["initial_model", "map_state"]
+
+
+def initial_model(section: ModelSection) -> DerainModel:
+    """Build ``model.name`` and load ``model.init`` (strict without ``init_map``, mapped with it).
+
+    ``init`` is null, ``bundled`` (this model's bundled weights), ``bundled:NAME`` (another
+    registered model's) or a ``.safetensors`` path.
+
+    Raises:
+        ConfigError: no such bundled weights, weights of another model without a mapping, or a
+            mapping that names missing or mis-shaped parameters.
+    """
+    model = build_model(section.name, section.config)
+    if section.init is None:
+        return model
+    from derain.checkpoint import apply_weights, load_weights_file
+
+    path = _resolve(section.init, section.name)
+    name, _, state = load_weights_file(path)
+    if not section.init_map:
+        if name != section.name:
+            raise ConfigError(
+                f"model.init: {path} holds weights of {name!r}, not {section.name!r} "
+                "(declare model.init_map to start from another model's weights)"
+            )
+        apply_weights(model, state, path)
+        return model
+    model.load_state_dict(map_state(model.state_dict(), state, section.init_map, path), strict=False)
+    return model
+
+
+def _resolve(init: str, own: str) -> Path:
+    from derain.checkpoint import bundled_weights
+
+    if init != "bundled" and not init.startswith("bundled:"):
+        return Path(init)
+    name = init.partition(":")[2] or own
+    path = bundled_weights(name)
+    if path is None:
+        raise ConfigError(f"model.init: {name!r} has no bundled weights")
+    return path
+
+
+def map_state(
+    target: dict[str, torch.Tensor], source: dict[str, torch.Tensor], mapping: dict[str, str], path: Path | str
+) -> dict[str, torch.Tensor]:
+    """The source tensors for every ``target`` name under a mapped prefix (longest prefix wins).
+
+    Raises:
+        ConfigError: a mapped name is missing from ``source`` or has another shape, or a prefix maps
+            no name at all.
+    """
+    out: dict[str, torch.Tensor] = {}
+    used = dict.fromkeys(mapping, False)
+    for name, tensor in target.items():
+        prefix = max((p for p in mapping if _under(name, p)), key=len, default=None)
+        if prefix is None:
+            continue
+        used[prefix] = True
+        rest = name[len(prefix) :].lstrip(".")
+        src = ".".join(part for part in (mapping[prefix], rest) if part)
+        if src not in source:
+            raise ConfigError(f"model.init_map: {name} maps to {src}, which {path} does not hold")
+        if source[src].shape != tensor.shape:
+            shapes = f"{tuple(source[src].shape)} vs {tuple(tensor.shape)}"
+            raise ConfigError(f"model.init_map: {name} <- {src} of {path}: shapes differ ({shapes})")
+        out[name] = source[src]
+    for prefix, hit in used.items():
+        if not hit:
+            raise ConfigError(f"model.init_map: prefix {prefix!r} names no parameter or buffer of the model")
+    return out
+
+
+def _under(name: str, prefix: str) -> bool:
+    return not prefix or name == prefix or name.startswith(prefix + ".")
