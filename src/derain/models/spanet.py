@@ -180,5 +180,6 @@ register_model(
         config_cls=SpaNetConfig,
         build=SpaNet,
         config=SpaNetConfig(),
+        tiny={"channels": 4},
     )
 )
