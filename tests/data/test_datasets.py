@@ -63,7 +63,7 @@ def photo_pool(tmp_path: Path) -> Path:
 
 def test_registry_has_every_kind() -> None:
     expected = {"paired_folder", "synthetic_pairs", "timelapse_folder", "synthetic_timelapse"}
-    assert expected | {"video_folder", "synthetic_video", "php_intensity"} == set(DATASETS.names())
+    assert expected | {"video_folder", "synthetic_video", "php_intensity", "hybrid_clips"} == set(DATASETS.names())
 
 
 def test_unknown_kind_is_config_error() -> None:

@@ -180,7 +180,7 @@ def test_video_frames_follow_camera_motion(rng: np.random.Generator) -> None:
     still = synth_video(bg, 3, rng, motion="none", out_size=(60, 80))
     assert np.array_equal(still[0].background, still[2].background)
     assert not np.array_equal(still[0].streaks, still[1].streaks)  # new rain every frame
-    for motion in ("pan", "zoom"):
+    for motion in ("pan", "zoom", "handheld"):
         frames = synth_video(bg, 3, np.random.default_rng(2), motion=motion, out_size=(60, 80))
         assert frames[0].image.shape == (60, 80, 3)
         assert np.abs(frames[0].background - frames[2].background).mean() > 1e-3

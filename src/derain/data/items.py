@@ -4,6 +4,8 @@
   exact rain mask, from synthetic pairs; spanet's attention target)
 - ``timelapse``: ``{"frames": (2, 3, H, W)}``, two different frames of one static scene, never a clean image
 - ``video``: ``{"rain": (T, 3, H, W), "clean": (T, 3, H, W)}``, ``clean`` only where the clips have it
+- ``hybrid_video``: a ``video`` item with the hybrid rain model's ground truth per frame (j4r):
+  ``streaks`` ``(T, 3, H, W)`` and the binary occlusion map ``alpha`` ``(T, H, W)``
 
 Kept apart from the datasets so an objective can name its kind without importing image decoders.
 """
@@ -12,4 +14,4 @@ from typing import Literal
 
 __all__ = ["ItemKind"]
 
-ItemKind = Literal["paired", "timelapse", "video"]
+ItemKind = Literal["paired", "timelapse", "video", "hybrid_video"]

@@ -9,7 +9,7 @@ Items are dicts of float32 tensors in [0, 1] (docs/architecture.md):
 - time-lapse: ``{"frames": (2, 3, H, W)}``, two *different* frames of one scene at the same window.
   A time-lapse item never holds a clean image: that is the no-ground-truth guarantee.
 - video: ``{"rain": (T, 3, H, W), "clean": (T, 3, H, W)}``, T consecutive frames; ``clean`` only
-  where the clips have it.
+  where the clips have it. ``hybrid_clips`` adds ``streaks`` ``(T, 3, H, W)`` and ``alpha`` ``(T, H, W)``.
 
 Augmentation (``crop``, ``flip``) applies the same window and the same horizontal flip to every image
 of an item. Images smaller than the crop are first upscaled (bilinear) until their short side equals
@@ -31,6 +31,7 @@ Layout: :mod:`.options` (option blocks), :mod:`.helpers` (randomness, cache, aug
 """
 
 from derain.data.datasets.base import DATASETS, build_dataset, parse_dataset_options
+from derain.data.datasets.hybrid_clips import HybridClipsDataset, HybridClipsOptions
 from derain.data.datasets.intensity import IntensityOptions, IntensityPairsDataset
 from derain.data.datasets.options import (
     DEFAULT_CLEAN_DIR,
@@ -50,6 +51,8 @@ from derain.data.items import ItemKind
 __all__ = [
     "DATASETS",
     "DEFAULT_CLEAN_DIR",
+    "HybridClipsDataset",
+    "HybridClipsOptions",
     "IntensityOptions",
     "IntensityPairsDataset",
     "ItemKind",

@@ -18,8 +18,8 @@ from derain.data.synth.streaks import render_streaks
 
 __all__ = ["MOTIONS", "Motion", "draw_regime", "synth_timelapse", "synth_video"]
 
-Motion = Literal["pan", "zoom", "none"]
-MOTIONS: tuple[str, ...] = ("pan", "zoom", "none")
+Motion = Literal["pan", "zoom", "handheld", "none"]
+MOTIONS: tuple[str, ...] = ("pan", "zoom", "handheld", "none")
 
 
 def draw_regime(params: RainParams, rng: np.random.Generator) -> RainParams:
@@ -99,29 +99,38 @@ def synth_timelapse(
 def _camera_path(
     src: tuple[int, int], out: tuple[int, int], n: int, motion: Motion, rng: np.random.Generator
 ) -> list[np.ndarray]:
-    """Per-frame 2x3 affine maps from output to background pixels for a pan, a zoom or no motion.
+    """Per-frame 2x3 affine maps from output to background pixels for a pan, a zoom, a hand-held drift or none.
 
     Pan: the window slides in a straight line between two random positions that fit. Zoom: the
-    view narrows from scale 1 to 1/1.1-1/1.3 around the centre. Rescaling and displacement are
-    the motions paper 003 simulates; the speeds are our choice.
+    view narrows from scale 1 to 1/1.1-1/1.3 around the centre. Hand-held: a pan over half the
+    room, a zoom in or out by up to 1.15x and a rotation of up to 3 degrees, all linear in time
+    (paper 003 simulates rescaling and displacement; the slight rotation is ours). Out-of-window
+    pixels are reflected by the caller. The speeds are our choice.
     """
     (sh, sw), (oh, ow) = src, out
     centre = np.array([(sw - 1) / 2, (sh - 1) / 2])
     margin = np.array([(sw - ow) / 2, (sh - oh) / 2])
-    start, end, zoom_end = centre, centre, 1.0
+    start, end, zoom_end, turn = centre, centre, 1.0, 0.0
     if motion == "pan":
         start = centre + margin * rng.uniform(-1, 1, 2)
         end = centre + margin * rng.uniform(-1, 1, 2)
     elif motion == "zoom":
         zoom_end = rng.uniform(1.1, 1.3)
+    elif motion == "handheld":
+        start = centre + 0.5 * margin * rng.uniform(-1, 1, 2)
+        end = centre + 0.5 * margin * rng.uniform(-1, 1, 2)
+        zoom_end = rng.uniform(1 / 1.15, 1.15)
+        turn = np.radians(rng.uniform(-3.0, 3.0))
     elif motion != "none":
         raise ValueError(f"motion {motion!r}: choose from {', '.join(MOTIONS)}")
     maps = []
+    oc = np.array([(ow - 1) / 2, (oh - 1) / 2])
     for t in np.linspace(0.0, 1.0, n) if n > 1 else [0.0]:
         c = start + t * (end - start)
         k = 1.0 / (1.0 + t * (zoom_end - 1.0))
-        oc = np.array([(ow - 1) / 2, (oh - 1) / 2])
-        maps.append(np.array([[k, 0.0, c[0] - k * oc[0]], [0.0, k, c[1] - k * oc[1]]], np.float64))
+        cos, sin = k * np.cos(t * turn), k * np.sin(t * turn)
+        linear = np.array([[cos, -sin], [sin, cos]])
+        maps.append(np.hstack([linear, (c - linear @ oc)[:, None]]))
     return maps
 
 
@@ -143,7 +152,7 @@ def synth_video(
         n_frames: Number of frames.
         rng: Source of randomness.
         preset: Rain preset, params or mixture; one regime is drawn for the whole clip.
-        motion: "pan", "zoom" or "none".
+        motion: "pan", "zoom", "handheld" or "none".
         out_size: Frame ``(height, width)``; default 80 % of the background (room to pan).
         composition: As in :func:`add_rain`.
         streak_dir: Texture folder of a mixture.

@@ -2,6 +2,6 @@
 
 from derain.train.objectives.base import OBJECTIVES, Objective, ObjectiveKind, build_objective, weighted_sum
 
-from derain.train.objectives import supervised, timelapse, memory, php, spanet, video  # noqa: F401  isort: skip
+from derain.train.objectives import supervised, timelapse, memory, php, spanet, video, j4r  # noqa: F401  isort: skip
 
 __all__ = ["OBJECTIVES", "Objective", "ObjectiveKind", "build_objective", "weighted_sum"]
