@@ -134,6 +134,17 @@ class Derainer:
         """Derain a video's float ``(H, W, 3)`` frames in order (video models carry their state)."""
         return derain_frames(self.model, self.engine, frames)
 
+    def step(self, frame: ImageLike, state: Any = None) -> tuple[Any, Any]:
+        """Derain one frame of a stream: ``state = None; for f in frames: out, state = derainer.step(f, state)``.
+
+        ``state`` is opaque: a video model's recurrent memory (one per tile position), nothing for an
+        image model. It holds only the latest memory, so a stream of any length runs in flat memory.
+        Pass None to start a new stream. ``frame`` is any :data:`ImageLike`; ``out`` is the same kind.
+        """
+        x, restore = to_batch(frame)
+        stepper = make_step(self.model) if state is None else state
+        return restore(self.engine.run(stepper, x)), stepper
+
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         """CPU float ``(B, 3, H, W)`` -> CPU float32, ``batch_size`` images at a time (fresh state each)."""
         chunks = [self.engine.run(make_step(self.model), chunk) for chunk in x.split(self.batch_size)]

@@ -34,6 +34,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="benchmark a .safetensors file under LABEL (repeatable; a LABEL in --models replaces its weights)",
     )
     parser.add_argument("--sets", nargs="+", type=Path, default=[], metavar="DIR", help="paired sets (rain/ + clean/)")
+    parser.add_argument(
+        "--video", nargs="+", type=Path, default=[], metavar="DIR", help="paired clips (rain/ + clean/ frames)"
+    )
     parser.add_argument("--real", nargs="+", type=Path, default=[], metavar="DIR", help="real rainy photos for grids")
     parser.add_argument("--out", type=Path, required=True, metavar="REPORT_DIR", help="report folder")
     add_device_option(parser, note=" (cost is always measured on the CPU)")
@@ -52,8 +55,8 @@ def run(args: argparse.Namespace) -> int:
     from derain.eval.bench import bundled_models, load_models, run_bench, update_dev_scores
     from derain.eval.report import write_report
 
-    if not args.sets and not args.real:
-        raise ConfigError("derain bench: nothing to do; pass --sets DIR... and/or --real DIR...")
+    if not args.sets and not args.real and not args.video:
+        raise ConfigError("derain bench: nothing to do; pass --sets DIR..., --video DIR... and/or --real DIR...")
     if args.update_manifest and args.max_images is not None:
         raise ConfigError("--update-manifest: dev scores must cover whole sets; drop --max-images")
     from derain.outputs import check_writable
@@ -68,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         args.sets,
         args.out,
         real=args.real,
+        video=args.video,
         max_images=args.max_images,
         cost_size=args.cost_size,
         cost_runs=args.cost_runs,

@@ -30,6 +30,7 @@ from derain.errors import ConfigError, DatasetError
 from derain.eval.cost import FLOP_NOTE, measure_cost
 from derain.eval.metrics import METRIC_NAMES, PROTOCOL, score_images
 from derain.eval.report import jsonable, make_grid
+from derain.eval.video import score_video_set
 from derain.hardware import describe_hardware
 
 __all__ = [
@@ -114,6 +115,7 @@ def run_bench(
     out_dir: Path,
     *,
     real: Sequence[Path] = (),
+    video: Sequence[Path] = (),
     max_images: int | None = None,
     cost_size: int = 512,
     cost_runs: int = 3,
@@ -126,6 +128,8 @@ def run_bench(
         sets: paired dataset roots (``rain/`` + ``clean/``, see :mod:`derain.data.pairing`).
         out_dir: report folder (grids are written under ``grids/<set>/``).
         real: folders of real rainy photos without ground truth (or roots holding a ``rain/`` folder).
+        video: paired clips (``rain/`` + ``clean/`` frames), scored per frame with flicker
+            (:mod:`derain.eval.video`); ``max_images`` caps their frames.
         max_images: use only the first N images of each set (None: all).
         cost_size: side of the square image for GFLOPs and CPU ms.
         cost_runs: timed CPU runs behind the median.
@@ -138,6 +142,7 @@ def run_bench(
     say = log or (lambda _msg: None)
     _check_unique("--sets", sets)
     _check_unique("--real", real)
+    _check_unique("--video", video)
     # Every folder is checked before the cost runs, so a typo fails in seconds, not after them.
     paired = {root: pair_folders(*find_paired_layout(root))[:max_images] for root in sets}
     photos = {folder: _real_images(folder, max_images) for folder in real}
@@ -159,6 +164,7 @@ def run_bench(
         "models": [],
         "sets": [],
         "real": [],
+        "video": [],
     }
     for m in models:
         say(f"cost: {m.label} at {cost_size}x{cost_size}")
@@ -168,6 +174,10 @@ def run_bench(
     for root, pairs in paired.items():
         say(f"scoring {set_name(root)}")
         report["sets"].append(_score_set(models, root, pairs))
+    for root in video:
+        say(f"scoring clip {set_name(root)}")
+        runs = [(m.label, m.derainer.frames) for m in models]
+        report["video"].append(score_video_set(root, runs, max_frames=max_images))
     for folder, (photo_dir, files) in photos.items():
         say(f"grids for {set_name(folder)}")
         report["real"].append(_real_grids(models, photo_dir, files, out_dir))

@@ -24,6 +24,11 @@ __all__ = ["jsonable", "make_grid", "markdown", "to_html", "write_report"]
 
 _HEADERS = {"psnr_y": "PSNR-Y", "ssim_y": "SSIM-Y", "psnr_rgb": "PSNR-RGB"}
 _DIGITS = {"psnr_y": 2, "ssim_y": 4, "psnr_rgb": 2}
+_VIDEO_NOTE = (
+    "Per-frame scores (same protocol) averaged over the clip, each model run through it in order "
+    "(video models carry their state; image models run per frame). Flicker: mean |Y change| between "
+    "consecutive outputs on pixels where the clean clip does not change; clean = the floor."
+)
 _LABEL_BAND = 26  # px above each grid cell for its label
 _GAP = 4  # px between grid cells
 _CSS = (
@@ -82,6 +87,23 @@ def _cost_header(report: Mapping[str, Any]) -> list[str]:
     return ["model", "architecture", "params (M)", f"GFLOPs @{size}²", f"CPU ms @{size}² ({threads} threads)"]
 
 
+_VIDEO_HEADER = ["model", *(_HEADERS[k] for k in METRIC_NAMES), "flicker (Y, static px)"]
+
+
+def _video_rows(v: Mapping[str, Any]) -> list[list[str]]:
+    """One row per model; the clean row has only the flicker floor."""
+    rows = []
+    for row, scores in v["mean"].items():
+        metrics = [_fmt(scores[k], k) if k in scores else "—" for k in METRIC_NAMES]
+        flicker = scores["flicker"]
+        rows.append([row, *metrics, "—" if flicker is None or flicker != flicker else f"{flicker:.3f}"])
+    return rows
+
+
+def _video_caption(v: Mapping[str, Any]) -> str:
+    return f"{v['name']}: {v['count']} frames (static: clean Y changes < {v['static_y']:g})"
+
+
 def _quality_caption(s: Mapping[str, Any]) -> str:
     return f"{s['name']}: {s['count']} images"
 
@@ -103,6 +125,10 @@ def markdown(report: Mapping[str, Any]) -> str:
     for s in report["sets"]:
         lines += [f"### {_quality_caption(s)}", ""]
         lines += [*_md_table(["model", *(_HEADERS[k] for k in METRIC_NAMES)], _quality_rows(s)), ""]
+    if report.get("video"):
+        lines += ["## Video clips", "", _VIDEO_NOTE, ""]
+    for v in report.get("video", []):
+        lines += [f"### {_video_caption(v)}", "", *_md_table(_VIDEO_HEADER, _video_rows(v)), ""]
     for r in report["real"]:
         lines += [f"## Real photos: {r['name']} ({r['count']} images, no ground truth)", ""]
         lines += [f"Columns: {', '.join(r['columns'])}.", ""]
@@ -124,6 +150,10 @@ def to_html(report: Mapping[str, Any]) -> str:
     for s in report["sets"]:
         header = ["model", *(_HEADERS[k] for k in METRIC_NAMES)]
         body += [f"<h3>{esc(_quality_caption(s))}</h3>", _html_table(header, _quality_rows(s))]
+    if report.get("video"):
+        body += ["<h2>Video clips</h2>", f"<p>{esc(_VIDEO_NOTE)}</p>"]
+    for v in report.get("video", []):
+        body += [f"<h3>{esc(_video_caption(v))}</h3>", _html_table(_VIDEO_HEADER, _video_rows(v))]
     for r in report["real"]:
         body.append(f"<h2>Real photos: {esc(r['name'])} ({r['count']} images, no ground truth)</h2>")
         body.append(f"<p>Columns: {esc(', '.join(r['columns']))}.</p>")
