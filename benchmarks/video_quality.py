@@ -44,7 +44,8 @@ def describe_real(real: Path, out: Path, side: Path) -> dict[str, object]:
     """Frame counts and rates of the input and the derained mp4; a strip of ``side`` frames next to it."""
     import numpy as np
 
-    from derain.data.io import open_video, write_image
+    from derain.data.io import write_image
+    from derain.data.video import open_video
     from derain.eval.report import make_grid
 
     out_dir = out.parent
