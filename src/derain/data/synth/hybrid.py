@@ -4,11 +4,12 @@ every frame, and the occlusion-aware hybrid rain model of eq. 3::
     O_t = (1 - alpha_t) (B_t + S_t) + alpha_t A_t,   alpha_t in {0, 1} (eq. 4)
 
 ``B_t + S_t`` is the rain of :func:`~derain.data.synth.synth_video` (any preset, composition or
-mixture such as ``real-mix``, whose camera degradations then count as part of ``S_t``); the opaque occlusions come from a second, sparser layer of wider
-drops whose cores (normalised level above 0.5 after the occlusion ramp) are replaced by the rain
-reliance ``A_t`` (a bright, desaturated scene colour, :func:`~derain.data.synth.compose`). Each
-frame keeps its ground truth: ``background`` B_t, ``streaks`` S_t (the additive rain as seen in the
-frame, ``clip(B_t + S_t) - B_t``), ``alpha`` (binary) and ``reliance`` A_t.
+mixture such as ``real-mix``, whose camera degradations then count as part of ``S_t``); the opaque
+occlusions come from a second, sparser layer of wider drops whose cores (normalised level above 0.5
+after the occlusion ramp) are replaced by the rain reliance ``A_t`` (a bright, desaturated scene
+colour, :func:`~derain.data.synth.compose`). Each frame keeps its ground truth: ``background`` B_t,
+``streaks`` S_t (the rain as seen in the frame, ``image - B_t`` before the occlusions), ``alpha``
+(binary) and ``reliance`` A_t.
 """
 
 from __future__ import annotations
