@@ -57,3 +57,10 @@ def test_dataset_items_carry_background_streaks_and_alpha(tmp_path: Path) -> Non
     }
     assert all(v.dtype == torch.float32 for v in item.values())
     assert torch.equal(ds[0]["rain"], item["rain"])  # seeded per (seed, epoch, index)
+
+
+def test_real_mix_rain_keeps_exact_occlusions() -> None:
+    clip = synth_hybrid_clip(smooth_image(90, 110), 2, np.random.default_rng(4), preset="real-mix", out_size=(64, 80))
+    for frame in clip:
+        mask = frame.alpha == 1
+        np.testing.assert_array_equal(frame.image[mask], frame.reliance[mask])

@@ -15,6 +15,7 @@ colour, :func:`~derain.data.synth.compose`). Each frame keeps its ground truth: 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 
@@ -58,6 +59,7 @@ def synth_hybrid_clip(
     motion: Motion = "handheld",
     out_size: tuple[int, int] | None = None,
     occlusion: bool = True,
+    streak_dir: str | Path | None = None,
 ) -> list[RainComposite]:
     """``n_frames`` of hybrid rain on a photo seen by a moving camera (see the module docstring).
 
@@ -70,11 +72,19 @@ def synth_hybrid_clip(
         motion: camera motion (:data:`~derain.data.synth.MOTIONS`).
         out_size: frame ``(height, width)``; default 80 % of the photo.
         occlusion: False leaves the frames additive (``alpha`` all zero), for ablations.
+        streak_dir: texture folder of a mixture (as :func:`~derain.data.synth.synth_video`).
     """
     if composition == "occlusion":
         raise ValueError("composition 'occlusion' is added by occlude(); choose additive or screen for the streaks")
     clip = synth_video(
-        background, n_frames, rng, preset=preset, motion=motion, out_size=out_size, composition=composition
+        background,
+        n_frames,
+        rng,
+        preset=preset,
+        motion=motion,
+        out_size=out_size,
+        composition=composition,
+        streak_dir=streak_dir,
     )
     base = resolve_params(OCCLUSION_BASE if isinstance(preset, str) and preset in MIXTURE_NAMES else preset)
     drops = dataclasses.replace(
