@@ -25,8 +25,8 @@ def test_high_pass_removes_constants_and_keeps_an_impulse() -> None:
 
 
 def test_detect_loss_is_per_pixel_cross_entropy() -> None:
-    logits = torch.zeros(1, 2, 1, 2)
-    logits[0, 1, 0, 0] = 2.0  # pixel 0 says "occluded" with logit 2, pixel 1 is undecided
+    logits = torch.zeros(1, 1, 1, 2)
+    logits[0, 0, 0, 0] = 2.0  # pixel 0 says "occluded" by a logit margin of 2, pixel 1 is undecided
     alpha = torch.tensor([[[1.0, 0.0]]])
     expected = 0.5 * (math.log(1 + math.exp(2.0)) - 2.0) + 0.5 * math.log(2.0)
     assert float(detect_loss(logits, alpha)) == pytest.approx(expected, rel=1e-6)

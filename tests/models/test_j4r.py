@@ -69,14 +69,14 @@ def test_outputs_and_training_heads() -> None:
     x = torch.rand(2, 3, 9, 7)
     out, state = model(x)
     assert out.background.shape == x.shape and out.background.min() >= 0 and out.background.max() <= 1
-    assert out.rain.shape == x.shape and out.extras["detail"].shape == x.shape
-    assert out.extras["alpha"].shape == (2, 2, 9, 7)
-    out.background.mean().add(out.rain.mean()).add(out.extras["detail"].mean()).backward()
+    assert out.rain.shape == x.shape and out.detail.shape == x.shape
+    assert out.alpha.shape == (2, 1, 9, 7)
+    out.background.mean().add(out.rain.mean()).add(out.detail.mean()).backward()
     assert model.rnet.head.weight.grad is not None and model.cnet.head.weight.grad is not None
     model.eval()
     with torch.no_grad():
         out, _ = model(x, state)
-    assert out.rain is None and out.extras["detail"] is None  # R/C-Net only train
+    assert out.rain is None and out.detail is None  # R/C-Net only train
 
 
 def test_luminance_mode_keeps_the_input_chroma() -> None:

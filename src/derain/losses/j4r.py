@@ -3,7 +3,7 @@
 ``l_all = l_joint + lambda_d l_detect + lambda_c l_rect + lambda_r l_removal`` with the paper's
 ``lambda = 0.001, 0.0001, 0.0001``. The squared norms are taken as *means* over elements (so a
 loss does not scale with crop or batch size); ``l_detect`` is the mean per-pixel cross-entropy
-of D-Net's 2-class logits against the binary occlusion map (the printed formula is garbled:
+of D-Net's 2 classes against the binary occlusion map (the printed formula is garbled:
 ``log sum exp f - alpha`` is the cross-entropy with the logit of the true class missing).
 
 ``E`` (the paper only says "a high-pass filter"): ``E(x) = x - G * x`` with ``G`` a normalised
@@ -48,12 +48,15 @@ def joint_loss(background: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(background, clean)
 
 
-def detect_loss(logits: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """``l_detect``: mean per-pixel cross-entropy of ``(B, 2, H, W)`` logits against a ``(B, H, W)`` map.
+def detect_loss(logit: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """``l_detect``: mean per-pixel 2-class cross-entropy, from the ``(B, 1, H, W)`` occlusion logit.
 
-    ``alpha`` may be soft (in [0, 1]); it is thresholded at 0.5 into class 1 = occluded.
+    The logit is the difference of the two class logits, so binary cross-entropy on it equals the
+    2-class softmax cross-entropy. ``alpha`` ``(B, H, W)`` may be soft; it is thresholded at 0.5
+    into class 1 = occluded.
     """
-    return F.cross_entropy(logits, (alpha > 0.5).long())
+    target = (alpha > 0.5).to(logit.dtype).unsqueeze(1)
+    return F.binary_cross_entropy_with_logits(logit, target)
 
 
 def rect_loss(detail: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:

@@ -48,6 +48,8 @@ class ModelOutput:
         query: encoder features that query a memory, ``(B, C, h, w)`` at the padded coarse scale
             (memory; the BSW loss reads them).
         read_weights: memory read weights ``(B, M, h, w)`` (memory; ``derain inspect`` shows them).
+        detail: high-pass detail of the background predicted from the recurrent memory, in the
+            model's colour space (j4r's C-Net, ``E(B_t)``; training only).
     """
 
     background: torch.Tensor
@@ -58,6 +60,7 @@ class ModelOutput:
     coarse: torch.Tensor | None = None
     query: torch.Tensor | None = None
     read_weights: torch.Tensor | None = None
+    detail: torch.Tensor | None = None
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from derain.models.base import DerainModel, ModelOutput
+from derain.models.base import DerainModel, ModelOutput, Tiling
 from derain.models.registry import ModelSpec, register_model
 from derain.schema import NonNegativeInt, PositiveInt
 
@@ -162,11 +162,16 @@ class J4RDerainer(DerainModel):
 
     ``frame`` is ``(B, 3, H, W)`` in [0, 1]; ``state`` is None (start of a clip) or what the
     previous call returned. The output carries ``background`` (RGB, clamped to [0, 1]), and in
-    training mode ``rain`` (``S_t``, R-Net) and ``extras["detail"]`` (``E(B_t)``, C-Net), both in
-    the model's colour space; ``extras["alpha"]`` holds D-Net's 2-class logits ``(B, 2, H, W)``.
+    training mode ``rain`` (``S_t``, R-Net) and ``detail`` (``E(B_t)``, C-Net), both in the model's
+    colour space; ``alpha`` is D-Net's occlusion logit ``(B, 1, H, W)``: the difference of its two
+    class logits, so ``sigmoid(alpha)`` is eq. 12's softmax probability of "occluded".
     """
 
     is_video = True
+    #: Per frame, the background depends on inputs within 16 px (16 3x3 convs on the path extractor ->
+    #: D-Net -> gates -> candidate -> JRC-Net at the default depth; a little more with deeper configs).
+    #: Over time the memory carries context further, but the engine keeps one memory per tile.
+    tiling = Tiling.local(16)
 
     def __init__(self, config: J4RConfig = J4RConfig()) -> None:
         super().__init__()
@@ -212,8 +217,8 @@ class J4RDerainer(DerainModel):
         rain = detail = None
         if self.training:
             rain, detail = self.rnet(feat), self.cnet(previous)
-        out = ModelOutput(background=background, rain=rain, extras={"alpha": logits, "detail": detail})
-        return out, tuple(new_state)
+        alpha = logits[:, 1:2] - logits[:, 0:1]  # 2-class softmax == sigmoid of the logit difference
+        return ModelOutput(background=background, rain=rain, alpha=alpha, detail=detail), tuple(new_state)
 
     def _to_rgb(self, estimate: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
         """Model space -> RGB: in luminance mode, add the Y change to every channel (keeps Cb/Cr)."""

@@ -67,9 +67,9 @@ class J4RObjective(Objective):
         clean = batch["clean"][:, t]
         terms = {"joint": joint_loss(out.background, clean)}
         if self.weights["detect"]:
-            terms["detect"] = detect_loss(out.extras["alpha"], batch["alpha"][:, t])
+            terms["detect"] = detect_loss(out.alpha, batch["alpha"][:, t])
         if self.weights["rect"]:
-            terms["rect"] = rect_loss(out.extras["detail"], model.to_model_space(clean))
+            terms["rect"] = rect_loss(out.detail, model.to_model_space(clean))
         if self.weights["removal"]:
             terms["removal"] = removal_loss(out.rain, model.to_model_space(batch["streaks"][:, t]))
         return terms
