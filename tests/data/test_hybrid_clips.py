@@ -53,7 +53,7 @@ def test_dataset_items_carry_background_streaks_and_alpha(tmp_path: Path) -> Non
         "rain": (3, 3, 24, 24),
         "clean": (3, 3, 24, 24),
         "streaks": (3, 3, 24, 24),
-        "alpha": (3, 24, 24),
+        "alpha": (3, 1, 24, 24),
     }
     assert all(v.dtype == torch.float32 for v in item.values())
     assert torch.equal(ds[0]["rain"], item["rain"])  # seeded per (seed, epoch, index)

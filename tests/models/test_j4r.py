@@ -106,3 +106,17 @@ def test_registered_variants_build() -> None:
     assert build_model("j4r.paper").config.channels == 64
     with pytest.raises(ValueError, match="one frame"):
         _small()(torch.rand(1, 2, 3, 8, 8))
+
+
+@pytest.mark.parametrize("blocks", [0, 1])
+def test_declared_radius_is_the_first_frames_reach(blocks: int) -> None:
+    """An output pixel's gradient reaches exactly ``tiling.radius`` px of the first frame, no further."""
+    torch.manual_seed(0)
+    model = J4RDerainer(J4RConfig(channels=4, blocks=blocks)).eval()
+    torch.nn.init.normal_(model.jrcnet.head.weight, std=0.1)
+    r, side = model.tiling.radius, 41
+    x = torch.rand(1, 3, side, side, requires_grad=True)
+    model(x, None)[0].background[0, :, side // 2, side // 2].sum().backward()
+    ys, xs = torch.nonzero(x.grad.abs().sum(dim=(0, 1)), as_tuple=True)
+    reach = int(torch.maximum((ys - side // 2).abs(), (xs - side // 2).abs()).max())
+    assert reach == r == (8 if blocks == 0 else 12)

@@ -52,10 +52,10 @@ def detect_loss(logit: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     """``l_detect``: mean per-pixel 2-class cross-entropy, from the ``(B, 1, H, W)`` occlusion logit.
 
     The logit is the difference of the two class logits, so binary cross-entropy on it equals the
-    2-class softmax cross-entropy. ``alpha`` ``(B, H, W)`` may be soft; it is thresholded at 0.5
+    2-class softmax cross-entropy. ``alpha`` ``(B, 1, H, W)`` may be soft; it is thresholded at 0.5
     into class 1 = occluded.
     """
-    target = (alpha > 0.5).to(logit.dtype).unsqueeze(1)
+    target = (alpha > 0.5).to(logit.dtype)
     return F.binary_cross_entropy_with_logits(logit, target)
 
 

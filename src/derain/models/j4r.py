@@ -47,7 +47,7 @@ from derain.models.base import DerainModel, ModelOutput, Tiling
 from derain.models.registry import ModelSpec, register_model
 from derain.schema import NonNegativeInt, PositiveInt
 
-__all__ = ["ConvGRUCell", "DegradationNet", "J4RConfig", "J4RDerainer", "J4RState", "ResidualCNN"]
+__all__ = ["ConvGRUCell", "DegradationNet", "J4RConfig", "J4RDerainer", "J4RState", "ResidualCNN", "receptive_radius"]
 
 #: The recurrent state: one ``(B, channels, H, W)`` memory per GRU layer, bottom to top.
 J4RState = tuple[torch.Tensor, ...]
@@ -157,6 +157,16 @@ class ConvGRUCell(nn.Module):
         return (1 - z) * h + z * candidate
 
 
+def receptive_radius(config: J4RConfig) -> int:
+    """Pixels of input a frame's background depends on: the 3x3 convs on its longest path.
+
+    Extractor (``1 + 2 blocks``) -> D-Net (2 detect + 2 embed) -> the update gate of each GRU layer
+    (1 per layer) -> JRC-Net (``2 + 2 blocks``): 16 at the default depth, 8 with no residual blocks.
+    Over time the memory carries context further, but the engine keeps one memory per tile.
+    """
+    return (1 + 2 * config.blocks) + 4 + config.gru_layers + (2 + 2 * config.blocks)
+
+
 class J4RDerainer(DerainModel):
     """Causal J4R-Net: ``forward(frame, state) -> (ModelOutput, state)``, one frame per call.
 
@@ -168,14 +178,11 @@ class J4RDerainer(DerainModel):
     """
 
     is_video = True
-    #: Per frame, the background depends on inputs within 16 px (16 3x3 convs on the path extractor ->
-    #: D-Net -> gates -> candidate -> JRC-Net at the default depth; a little more with deeper configs).
-    #: Over time the memory carries context further, but the engine keeps one memory per tile.
-    tiling = Tiling.local(16)
 
     def __init__(self, config: J4RConfig = J4RConfig()) -> None:
         super().__init__()
         self.config = config
+        self.tiling = Tiling.local(receptive_radius(config))
         c, k = config.channels, config.blocks
         io = 1 if config.luminance else 3
         self.extractor = ResidualCNN(io, c, k)
@@ -227,7 +234,14 @@ class J4RDerainer(DerainModel):
         return frame + (estimate - self.to_model_space(frame))
 
 
-register_model(ModelSpec(name="j4r", config_cls=J4RConfig, build=J4RDerainer, config=J4RConfig()))
+_TINY = {"channels": 4, "blocks": 0}  # radius 8: the registry tests' tiled run fits their image
+register_model(ModelSpec(name="j4r", config_cls=J4RConfig, build=J4RDerainer, config=J4RConfig(), tiny=_TINY))
 register_model(
-    ModelSpec(name="j4r.paper", config_cls=J4RConfig, build=J4RDerainer, config=J4RConfig(channels=64, blocks=3))
+    ModelSpec(
+        name="j4r.paper",
+        config_cls=J4RConfig,
+        build=J4RDerainer,
+        config=J4RConfig(channels=64, blocks=3),
+        tiny=_TINY,
+    )
 )

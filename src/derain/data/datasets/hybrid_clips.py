@@ -3,7 +3,10 @@
 Each item is a T-frame clip of a clean photo under a moving camera with new rain every frame and
 the occlusion-aware hybrid rain model (:func:`derain.data.synth.hybrid.synth_hybrid_clip`)::
 
-    {"rain": (T, 3, H, W), "clean": (T, 3, H, W), "streaks": (T, 3, H, W), "alpha": (T, H, W)}
+    {"rain": (T, 3, H, W), "clean": (T, 3, H, W), "streaks": (T, 3, H, W), "alpha": (T, 1, H, W)}
+
+Items are ``video`` items (what video objectives and the trainer's truncated BPTT expect: every
+tensor ``(T, C, H, W)``, cut along T) carrying the hybrid rain's ground truth as extra keys.
 
 With a crop, the photo window is ``VIDEO_MARGIN`` times the crop so the camera has room to move.
 """
@@ -42,7 +45,7 @@ class HybridClipsDataset(_SyntheticDataset):
     """T-frame hybrid-rain clips with B, S and alpha for every frame."""
 
     Options = HybridClipsOptions
-    item_kind = "hybrid_video"
+    item_kind = "video"
 
     def _item(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         opts = self.options
@@ -61,5 +64,5 @@ class HybridClipsDataset(_SyntheticDataset):
             "rain": to_chw([f.image for f in clip]),
             "clean": to_chw([f.background for f in clip]),
             "streaks": to_chw([f.streaks for f in clip]),
-            "alpha": torch.from_numpy(np.stack([f.alpha for f in clip])),
+            "alpha": torch.from_numpy(np.stack([f.alpha for f in clip]))[:, None],
         }
