@@ -55,13 +55,17 @@ def save_weights(model: DerainModel, path: str | Path, *, model_name: str, confi
         model: the model to save.
         path: destination ``.safetensors`` file.
         model_name: registered name the file rebuilds with.
-        config: config overrides for :func:`derain.models.build_model` (JSON-serialisable).
+        config: config overrides for :func:`derain.models.build_model` (JSON-serialisable); the
+            model's values of its spec's ``legacy`` keys are added when missing, so the file never
+            reads as one written before those keys existed.
 
     Returns:
         The written path.
     """
     path = Path(path)
     state = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in model.state_dict().items()}
+    legacy = MODELS.get(model_name).legacy if model_name in MODELS else {}
+    config = {**{key: getattr(model.config, key) for key in legacy}, **config}
     metadata = {_MODEL_KEY: model_name, _CONFIG_KEY: json.dumps(config, sort_keys=True)}
     with atomic_path(path) as tmp:
         save_file(state, tmp, metadata=metadata)
@@ -134,7 +138,8 @@ def build_from_file(path: str | Path) -> tuple[str, DerainModel]:
     """
     name, config, state = load_weights_file(path)
     try:
-        model = build_model(name, config)
+        legacy = MODELS.get(name).legacy if name in MODELS else {}
+        model = build_model(name, {**legacy, **config})
     except ConfigError as exc:
         raise ModelError(f"{path}: {exc}") from None
     return name, apply_weights(model, state, path)

@@ -31,6 +31,17 @@ Choices where the paper is vague (also in ``docs/methods/memory.md``):
   item then receives nearly the same vector (the mean query) and the items collapse to one
   (issue #9: the bundled weights' 20 items were identical, all read weights 1/20). That rule is
   kept in the tests only, to show the collapse.
+* The query is the last encoder conv **before** its ReLU (``signed_query``; MNAD's encoder also
+  ends in a conv without activation). After a ReLU every query lies in the non-negative orthant,
+  one item ends up nearest to all of them, and the per-item update then only ever moves that
+  item: the other items are dead (issue #9, second cause). The decoder's bottleneck sees the same
+  signed query. Weights trained before this switch (the ReLU query) load with
+  ``signed_query=False`` (:attr:`~derain.models.registry.ModelSpec.legacy`), so they compute
+  exactly what they were trained to.
+* Items are "randomly initialized" in the paper; with ``init_from_queries`` (default) the first
+  training forward of a freshly built model replaces them by k-means++ picks among that batch's
+  L2-normalised queries, so every item starts inside the query distribution instead of at a random
+  direction no query is near (which would leave it dead). Items loaded from a file are kept.
 """
 
 from __future__ import annotations
@@ -51,6 +62,7 @@ __all__ = [
     "MemoryDerainer",
     "RainMemory",
     "item_similarity",
+    "init_items",
     "memory_read",
     "memory_update",
     "read_entropy",
@@ -66,11 +78,17 @@ class MemoryConfig:
         items: number of memory items ``M`` (paper: 20).
         use_memory: False builds the plain encoder-decoder of the Table IV ablation (the decoder
             then sees the query concatenated with zeros, so both variants have the same shape).
+        signed_query: True reads the query from the last encoder conv before its ReLU (signed);
+            False is the ReLU'd query of the weights trained before issue #9's second fix.
+        init_from_queries: True initialises the items from the first training batch's queries
+            (k-means++); False keeps the random (``randn``) initialisation.
     """
 
     channels: PositiveInt = 64
     items: PositiveInt = 20
     use_memory: bool = True
+    signed_query: bool = True
+    init_from_queries: bool = True
 
 
 def memory_read(query: torch.Tensor, items: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -112,6 +130,32 @@ def memory_update(query: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
     return F.normalize(items + weight @ q, dim=1)
 
 
+@torch.no_grad()
+def init_items(query: torch.Tensor, count: int) -> torch.Tensor:
+    """Pick ``count`` items among the L2-normalised queries by k-means++ seeding.
+
+    The first pick is uniform, each next one is drawn with probability proportional to its squared
+    distance to the nearest pick so far (``2 - 2 cos``), so items start spread over the queries
+    without being only outliers (as farthest-point picks would be). Uses the global torch RNG (the
+    trainer seeds it). With fewer distinct queries than ``count``, the remaining items are random.
+
+    Args:
+        query: ``(B, C, h, w)`` encoder features.
+        count: number of items ``M``.
+
+    Returns:
+        ``(M, C)`` unit-norm items.
+    """
+    q = F.normalize(query.float(), dim=1).permute(0, 2, 3, 1).reshape(-1, query.shape[1])
+    picks = [int(torch.randint(q.shape[0], (1,)))]
+    dist = (2 - 2 * q @ q[picks[0]]).clamp_min(0)
+    while len(picks) < count and float(dist.sum()) > 1e-8:
+        picks.append(int(torch.multinomial(dist, 1)))
+        dist = torch.minimum(dist, (2 - 2 * q @ q[picks[-1]]).clamp_min(0))
+    rest = F.normalize(torch.randn(count - len(picks), q.shape[1], device=q.device), dim=1)
+    return torch.cat([q[picks], rest])
+
+
 def item_similarity(items: torch.Tensor) -> float:
     """Mean pairwise cosine similarity of the ``(M, C)`` items (1.0 = collapsed to one vector)."""
     unit = F.normalize(items.detach().float(), dim=1)
@@ -129,16 +173,29 @@ def read_entropy(weights: torch.Tensor) -> float:
 
 
 class RainMemory(nn.Module):
-    """The memory: ``M`` unit vectors in a buffer, read always, updated in training mode only."""
+    """The memory: ``M`` unit vectors in a buffer, read always, updated in training mode only.
 
-    def __init__(self, items: int, channels: int) -> None:
+    With ``init_from_queries`` the random items are replaced at the first training forward by
+    :func:`init_items` picks; loading a state dict (weights file, checkpoint) cancels that.
+    """
+
+    def __init__(self, items: int, channels: int, init_from_queries: bool = False) -> None:
         super().__init__()
         self.register_buffer("items", F.normalize(torch.randn(items, channels), dim=1))
+        self.pending_init = init_from_queries
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # noqa: ANN001 - torch hook
+        """Loaded items are trained items: never re-initialise them."""
+        self.pending_init = False
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, query: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Read with the current items, then (training only) update them in place for the next step."""
         if not self.training:
             return memory_read(query, self.items)
+        if self.pending_init:
+            self.pending_init = False
+            self.items.copy_(init_items(query.detach(), self.items.shape[0]))
         retrieved, weights = memory_read(query, self.items.clone())  # autograd keeps this snapshot
         with torch.autocast(query.device.type, enabled=False):  # items accumulate: keep them float32
             self.items.copy_(memory_update(query.detach().float(), self.items))
@@ -175,7 +232,7 @@ class MemoryDerainer(DerainModel):
         self.config = config
         c = config.channels
         self.encoders = nn.ModuleList([DoubleConv(3, c), DoubleConv(c, c), DoubleConv(c, c), DoubleConv(c, c)])
-        self.memory = RainMemory(config.items, c)
+        self.memory = RainMemory(config.items, c, config.init_from_queries)
         self.bottleneck = DoubleConv(2 * c, c)
         self.decoders = nn.ModuleList(_UpStage(c) for _ in range(3))
         self.head = nn.Conv2d(c, 3, 3, padding=1)
@@ -185,10 +242,12 @@ class MemoryDerainer(DerainModel):
         padded, (h, w) = pad_to_multiple(x, self.size_divisor)
         feat = padded * 2.0 - 1.0
         skips = []
-        for i, enc in enumerate(self.encoders):
+        for i, enc in enumerate(self.encoders[:-1]):
             feat = enc(feat if i == 0 else F.max_pool2d(feat, 2))
             skips.append(feat)
-        query = skips.pop()
+        last = self.encoders[-1]
+        feat = F.max_pool2d(feat, 2)
+        query = last[1][0](last[0](feat)) if self.config.signed_query else last(feat)  # [1][0]: conv, no ReLU
         read_weights = None
         if self.config.use_memory:
             retrieved, read_weights = self.memory(query)
@@ -208,5 +267,6 @@ register_model(
         build=MemoryDerainer,
         config=MemoryConfig(),
         tiny={"channels": 8, "items": 4},
+        legacy={"signed_query": False},
     )
 )

@@ -30,6 +30,10 @@ class ModelSpec:
         config: this variant's default config (an instance of ``config_cls``).
         tiny: overrides of ``config`` giving a few-channel variant, so the registry-wide tests
             (``tests/models/test_registry.py``) build, train and export every model in seconds.
+        legacy: values of config keys added after weights were published: a weights file that
+            lacks such a key was written before it existed and is rebuilt with this value (so old
+            files compute what they were trained to), while new models get ``config``'s default.
+            :func:`derain.checkpoint.save_weights` always records these keys.
     """
 
     name: str
@@ -37,6 +41,7 @@ class ModelSpec:
     build: Callable[[Any], DerainModel]
     config: Any
     tiny: dict[str, Any] = field(default_factory=dict)
+    legacy: dict[str, Any] = field(default_factory=dict)
 
 
 MODELS: Registry[ModelSpec] = Registry("model")
