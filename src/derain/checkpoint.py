@@ -29,6 +29,7 @@ __all__ = [
     "apply_weights",
     "build_from_file",
     "bundled_weights",
+    "file_config",
     "file_sha256",
     "load_weights_file",
     "read_manifest",
@@ -104,6 +105,12 @@ def load_weights_file(path: str | Path) -> tuple[str, dict[str, Any], dict[str, 
     return metadata[_MODEL_KEY], config, state
 
 
+def file_config(name: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A weights file's config overrides with the model's ``legacy`` values for the keys it predates."""
+    legacy = MODELS.get(name).legacy if name in MODELS else {}
+    return {**legacy, **config}
+
+
 def apply_weights(model: DerainModel, state: dict[str, torch.Tensor], path: str | Path) -> DerainModel:
     """Load ``state`` into ``model`` strictly; on any mismatch raise one line naming ``path``.
 
@@ -138,8 +145,7 @@ def build_from_file(path: str | Path) -> tuple[str, DerainModel]:
     """
     name, config, state = load_weights_file(path)
     try:
-        legacy = MODELS.get(name).legacy if name in MODELS else {}
-        model = build_model(name, {**legacy, **config})
+        model = build_model(name, file_config(name, config))
     except ConfigError as exc:
         raise ModelError(f"{path}: {exc}") from None
     return name, apply_weights(model, state, path)

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 import torch
+from safetensors.torch import save_file
 
-from derain.checkpoint import build_from_file, save_weights
+from derain.checkpoint import build_from_file, bundled_weights, load_weights_file, save_weights
 from derain.models import build_model
 from derain.models.memory import (
     MemoryConfig,
     MemoryDerainer,
     RainMemory,
+    init_items,
     item_similarity,
     memory_read,
     memory_update,
     read_entropy,
 )
+from derain.train.config import ModelSection
+from derain.train.warmstart import initial_model
 
 
 def _small(**kw: object) -> MemoryDerainer:
@@ -147,3 +152,116 @@ def test_weights_round_trip_keeps_the_items(tmp_path) -> None:
     x = torch.rand(1, 3, 20, 20)
     with torch.no_grad():
         assert torch.equal(model(x).background, loaded(x).background)
+
+
+def _streak_types(gen: torch.Generator, per_type: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pre-activation queries of four "streak types" that share their positive part and differ only
+    in a negative, type-specific channel pair: ``(centres (4, 16), queries (1, 16, 1, 4 * per_type))``."""
+    centres = torch.zeros(4, 16)
+    centres[:, :8] = 1.0
+    for j in range(4):
+        centres[j, 8 + 2 * j : 10 + 2 * j] = -1.5
+    pts = centres.repeat_interleave(per_type, dim=0) + 0.1 * torch.randn(4 * per_type, 16, generator=gen)
+    return centres, pts.T.reshape(1, 16, 1, -1)
+
+
+@pytest.mark.parametrize("init_from_queries", [True, False])
+@pytest.mark.parametrize("signed", [True, False])
+def test_signed_queries_keep_streak_types_on_distinct_items(signed: bool, init_from_queries: bool) -> None:
+    """Issue #9's second cause: a ReLU'd query maps every type to the same vector, so one item is the
+    nearest of all of them (the other items are dead, or -- initialised from such queries -- identical)."""
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    memory = RainMemory(8, 16, init_from_queries=init_from_queries).train()
+    for _ in range(200):
+        centres, query = _streak_types(gen)
+        memory(query if signed else torch.relu(query))
+    seen = centres if signed else torch.relu(centres)
+    nearest = (torch.nn.functional.normalize(seen, dim=1) @ memory.items.T).argmax(dim=1)
+    if signed:
+        assert len(set(nearest.tolist())) == 4  # every type has its own item
+        assert item_similarity(memory.items) < 0.9
+    else:
+        assert len(set(nearest.tolist())) == 1
+
+
+def test_model_query_is_signed_unless_legacy() -> None:
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        signed = _small().eval()(x).query
+        relu = _small(signed_query=False).eval()(x).query
+    assert float(signed.min()) < 0.0
+    assert float(relu.min()) >= 0.0
+    assert torch.equal(relu, torch.relu(signed))  # same weights (seed 0): only the last ReLU differs
+
+
+def test_init_items_picks_distinct_queries() -> None:
+    torch.manual_seed(0)
+    query = torch.randn(2, 6, 3, 3)
+    items = init_items(query, 5)
+    unit = torch.nn.functional.normalize(query, dim=1).permute(0, 2, 3, 1).reshape(-1, 6)
+    matches = (items @ unit.T).isclose(torch.tensor(1.0)).nonzero()[:, 1]
+    assert len(set(matches.tolist())) == 5  # five different queries, each taken as is
+    same = torch.ones(1, 6, 2, 2)  # one distinct direction: one pick, the rest random unit vectors
+    items = init_items(same, 3)
+    assert torch.allclose(items.norm(dim=1), torch.ones(3))
+    assert torch.allclose(items[0], torch.nn.functional.normalize(torch.ones(6), dim=0))
+    assert item_similarity(items) < 0.99
+
+
+def test_items_initialise_from_the_first_training_batch_only(tmp_path) -> None:
+    model = _small()
+    x = torch.rand(2, 3, 24, 24)
+    with torch.no_grad():
+        model.eval()(x)  # inference never initialises
+        assert model.memory.pending_init
+        query = model.train()(x).query
+    unit = torch.nn.functional.normalize(query, dim=1).permute(0, 2, 3, 1).reshape(-1, 8)
+    # after the init the same forward applied one update, so each item is still near a query
+    assert float((model.memory.items @ unit.T).amax(dim=1).min()) > 0.9
+    assert not model.memory.pending_init
+    path = save_weights(model, tmp_path / "m.safetensors", model_name="memory", config={"channels": 8, "items": 5})
+    _, loaded = build_from_file(path)
+    assert not loaded.memory.pending_init  # loaded items are trained items
+    before = loaded.memory.items.clone()
+    with torch.no_grad():
+        loaded.train()(x)
+    assert float((loaded.memory.items * before).sum(dim=1).min()) > 0.5  # updated, not re-drawn
+
+
+def test_weights_files_record_the_query_kind_and_old_files_keep_the_relu(tmp_path) -> None:
+    model = _small().eval()
+    path = save_weights(model, tmp_path / "new.safetensors", model_name="memory", config={"channels": 8, "items": 5})
+    assert load_weights_file(path)[1]["signed_query"] is True  # recorded even though it is the default
+    # a file written before the switch existed: same tensors, metadata without the key
+    old = _small(signed_query=False).eval()
+    state = {k: v.contiguous() for k, v in old.state_dict().items()}
+    meta = {"derain_model": "memory", "derain_config": json.dumps({"channels": 8, "items": 5})}
+    save_file(state, tmp_path / "old.safetensors", metadata=meta)
+    _, loaded = build_from_file(tmp_path / "old.safetensors")
+    assert loaded.config.signed_query is False
+    x = torch.rand(1, 3, 24, 24)
+    with torch.no_grad():
+        assert torch.equal(loaded.eval()(x).background, old(x).background)
+
+
+def test_bundled_weights_still_compute_what_they_were_trained_to() -> None:
+    """The bundled file predates ``signed_query``: it must rebuild with the ReLU query, output unchanged."""
+    _, model = build_from_file(bundled_weights("memory"))
+    assert model.config.signed_query is False
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 61, 75)
+    with torch.no_grad():
+        total = float(model.eval()(x).background.double().sum())
+    assert total == pytest.approx(6842.83386094938, abs=1e-2)  # computed with the code before the switch
+
+
+def test_fine_tuning_old_weights_keeps_their_relu_query(tmp_path) -> None:
+    """``derain adapt`` on pre-switch weights: the run's config leaves the key unset, the file decides."""
+    old = _small(signed_query=False)
+    meta = {"derain_model": "memory", "derain_config": json.dumps({"channels": 8, "items": 5})}
+    save_file({k: v.contiguous() for k, v in old.state_dict().items()}, tmp_path / "old.safetensors", metadata=meta)
+    section = ModelSection(name="memory", config={"channels": 8, "items": 5}, init=str(tmp_path / "old.safetensors"))
+    assert initial_model(section).config.signed_query is False
+    explicit = ModelSection(name="memory", config={"channels": 8, "items": 5, "signed_query": True}, init=section.init)
+    assert initial_model(explicit).config.signed_query is True  # an explicit choice wins

@@ -57,7 +57,9 @@ def test_zero_weight_drops_a_term_and_all_zero_is_an_error(model, frames) -> Non
         build_objective("memory", {"lambda_b": -1})
 
 
-def test_single_branch_ablation_uses_the_frames_time_average(model, frames) -> None:
+def test_single_branch_ablation_uses_the_frames_time_average(frames) -> None:
+    torch.manual_seed(0)
+    model = MemoryDerainer(MemoryConfig(channels=8, items=4, init_from_queries=False))
     before = copy.deepcopy(model).eval()  # the items the objective's forward reads with
     loss, terms = OBJECTIVES.get("memory")(siamese=False)(model, {"frames": frames}, 0.0)
     assert set(terms) == {"L_l1"}
@@ -97,8 +99,9 @@ def test_collapsed_items_are_logged_and_warned_once(model, frames) -> None:
     assert not [w for w in caught if issubclass(w.category, MemoryCollapseWarning)]  # once per run
 
 
-def test_a_memory_with_one_live_item_is_warned(model, frames) -> None:
-    model.eval()
+def test_a_memory_with_one_live_item_is_warned(frames) -> None:
+    torch.manual_seed(0)
+    model = MemoryDerainer(MemoryConfig(channels=8, items=4, signed_query=False)).eval()  # ReLU'd queries
     items = torch.nn.functional.normalize(torch.randn(4, 8), dim=1)
     items[0] = torch.nn.functional.normalize(torch.ones(8), dim=0)  # nearest to every non-negative query
     items[1:] = -items[1:].abs()  # the others point away from the (ReLU) queries: dead

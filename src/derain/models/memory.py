@@ -61,8 +61,8 @@ __all__ = [
     "MemoryConfig",
     "MemoryDerainer",
     "RainMemory",
-    "item_similarity",
     "init_items",
+    "item_similarity",
     "memory_read",
     "memory_update",
     "read_entropy",
@@ -136,8 +136,9 @@ def init_items(query: torch.Tensor, count: int) -> torch.Tensor:
 
     The first pick is uniform, each next one is drawn with probability proportional to its squared
     distance to the nearest pick so far (``2 - 2 cos``), so items start spread over the queries
-    without being only outliers (as farthest-point picks would be). Uses the global torch RNG (the
-    trainer seeds it). With fewer distinct queries than ``count``, the remaining items are random.
+    without being only outliers (as farthest-point picks would be). The draws use their own
+    generator (seed 0), so the picks depend on the queries only and the global RNG stream is left
+    as it was. With fewer distinct queries than ``count``, the remaining items are random.
 
     Args:
         query: ``(B, C, h, w)`` encoder features.
@@ -147,13 +148,20 @@ def init_items(query: torch.Tensor, count: int) -> torch.Tensor:
         ``(M, C)`` unit-norm items.
     """
     q = F.normalize(query.float(), dim=1).permute(0, 2, 3, 1).reshape(-1, query.shape[1])
-    picks = [int(torch.randint(q.shape[0], (1,)))]
-    dist = (2 - 2 * q @ q[picks[0]]).clamp_min(0)
-    while len(picks) < count and float(dist.sum()) > 1e-8:
-        picks.append(int(torch.multinomial(dist, 1)))
-        dist = torch.minimum(dist, (2 - 2 * q @ q[picks[-1]]).clamp_min(0))
-    rest = F.normalize(torch.randn(count - len(picks), q.shape[1], device=q.device), dim=1)
+    gen = torch.Generator(device=q.device).manual_seed(0)
+    picks = [int(torch.randint(q.shape[0], (1,), generator=gen, device=q.device))]
+    dist = _sq_dist(q, q[picks[0]])
+    while len(picks) < count and bool(dist.any()):
+        picks.append(int(torch.multinomial(dist, 1, generator=gen)))
+        dist = torch.minimum(dist, _sq_dist(q, q[picks[-1]]))
+    rest = F.normalize(torch.randn(count - len(picks), q.shape[1], generator=gen, device=q.device), dim=1)
     return torch.cat([q[picks], rest])
+
+
+def _sq_dist(unit: torch.Tensor, pick: torch.Tensor) -> torch.Tensor:
+    """Squared distances ``2 - 2 cos`` of unit rows to a unit vector; rounding noise (a repeat) is 0."""
+    d = 2 - 2 * unit @ pick
+    return torch.where(d > 1e-6, d, torch.zeros_like(d))
 
 
 def item_similarity(items: torch.Tensor) -> float:
@@ -184,7 +192,7 @@ class RainMemory(nn.Module):
         self.register_buffer("items", F.normalize(torch.randn(items, channels), dim=1))
         self.pending_init = init_from_queries
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # noqa: ANN001 - torch hook
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         """Loaded items are trained items: never re-initialise them."""
         self.pending_init = False
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)

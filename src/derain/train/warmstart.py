@@ -6,6 +6,10 @@ module prefix of this model to one of the source model (``"": ""`` maps every na
 Every parameter and buffer under a mapped prefix must exist in the source with the same shape --
 a typo in the mapping is an error, not a silently random sub-network -- and everything outside the
 mapped prefixes keeps its fresh initialisation.
+
+Without a mapping, config keys the run leaves unset that the model declares ``legacy`` (see
+:class:`~derain.models.registry.ModelSpec`) take the file's value, so fine-tuning weights written
+before such a key existed (``derain adapt`` on the bundled ``memory``) keeps their architecture.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 import torch
 
 from derain.errors import ConfigError
-from derain.models import DerainModel, build_model
+from derain.models import MODELS, DerainModel, build_model
 from derain.train.config import ModelSection
 
 __all__ = ["initial_model", "map_state"]
@@ -31,21 +35,21 @@ def initial_model(section: ModelSection) -> DerainModel:
         ConfigError: no such bundled weights, weights of another model without a mapping, or a
             mapping that names missing or mis-shaped parameters.
     """
-    model = build_model(section.name, section.config)
     if section.init is None:
-        return model
-    from derain.checkpoint import apply_weights, load_weights_file
+        return build_model(section.name, section.config)
+    from derain.checkpoint import apply_weights, file_config, load_weights_file
 
     path = _resolve(section.init, section.name)
-    name, _, state = load_weights_file(path)
+    name, config, state = load_weights_file(path)
     if not section.init_map:
         if name != section.name:
             raise ConfigError(
                 f"model.init: {path} holds weights of {name!r}, not {section.name!r} "
                 "(declare model.init_map to start from another model's weights)"
             )
-        apply_weights(model, state, path)
-        return model
+        legacy = {k: v for k, v in file_config(name, config).items() if k in MODELS.get(name).legacy}
+        return apply_weights(build_model(section.name, {**legacy, **section.config}), state, path)
+    model = build_model(section.name, section.config)
     model.load_state_dict(map_state(model.state_dict(), state, section.init_map, path), strict=False)
     return model
 
