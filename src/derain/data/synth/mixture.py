@@ -69,96 +69,86 @@ def _angle(rng: np.random.Generator) -> float:
     return float(np.clip(rng.normal(0.0, 12.0), -45.0, 45.0))
 
 
+Span = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class StackRanges:
+    """Where a regime draws one streak stack: a ``(lo, hi)`` pair is drawn uniformly (``layers``:
+    an integer in ``[lo, hi)``), a plain number is fixed.
+
+    Fields are drawn in :class:`RainParams` order (density, length, width, angle, spread,
+    intensity, layers, threshold), so a seed's rain never depends on how a regime is written.
+    """
+
+    density: Span
+    length: Span
+    width: Span
+    angle_spread: float | Span
+    intensity: Span
+    layers: int | tuple[int, int]
+    threshold: float | Span
+
+    def draw(self, rng: np.random.Generator, angle: float | None = None) -> RainParams:
+        """One stack's parameters; ``angle`` fixes the direction (else a wind-tilted one is drawn)."""
+
+        def value(span: float | Span) -> float:
+            return _u(rng, *span) if isinstance(span, tuple) else float(span)
+
+        density, length, width = value(self.density), value(self.length), value(self.width)
+        angle = _angle(rng) if angle is None else angle
+        spread, intensity = value(self.angle_spread), value(self.intensity)
+        layers = int(rng.integers(*self.layers)) if isinstance(self.layers, tuple) else self.layers
+        return RainParams(
+            density=density,
+            length=length,
+            width=width,
+            angle=angle,
+            angle_spread=spread,
+            intensity=intensity,
+            layers=layers,
+            threshold=value(self.threshold),
+        )
+
+
+#: The streak stacks of the regimes (our ranges, chosen by eye against bench/real; module docstring).
+LIGHT = StackRanges((0.0008, 0.0025), (8, 30), (0.3, 0.8), (2, 6), (0.25, 0.6), (2, 4), (0.05, 0.3))
+MEDIUM = StackRanges((0.0008, 0.002), (15, 45), (0.5, 1.3), (2, 8), (0.3, 0.6), 3, (0.05, 0.3))
+HEAVY = StackRanges((0.0008, 0.002), (25, 70), (0.8, 2.2), (3, 10), (0.35, 0.7), 4, (0.1, 0.3))
+#: Dense, thin, faint streaks (under a strong veil): how downpours look in real photos.
+MISTY = StackRanges((0.004, 0.012), (10, 40), (0.3, 0.7), (2, 8), (0.1, 0.3), 3, (0.05, 0.25))
+#: Long, translucent, dense streaks (Rain100H), drawn twice in two directions.
+RAIN100H = StackRanges((0.0006, 0.0018), (40, 110), (0.8, 2.0), 3.0, (0.2, 0.45), 2, (0.02, 0.15))
+#: Near, defocused streaks: wide, blurry, faint bands.
+BROAD_NEAR = StackRanges((0.0001, 0.0004), (50, 150), (2.5, 5.0), 3.0, (0.12, 0.3), 2, 0.02)
+
+
 def _light(rng: np.random.Generator) -> RainRecipe:
-    stack = RainParams(
-        density=_u(rng, 0.0008, 0.0025),
-        length=_u(rng, 8, 30),
-        width=_u(rng, 0.3, 0.8),
-        angle=_angle(rng),
-        angle_spread=_u(rng, 2, 6),
-        intensity=_u(rng, 0.25, 0.6),
-        layers=int(rng.integers(2, 4)),
-        threshold=_u(rng, 0.05, 0.3),
-    )
-    return RainRecipe("light", (stack,))
+    return RainRecipe("light", (LIGHT.draw(rng),))
 
 
 def _medium(rng: np.random.Generator) -> RainRecipe:
-    stack = RainParams(
-        density=_u(rng, 0.0008, 0.002),
-        length=_u(rng, 15, 45),
-        width=_u(rng, 0.5, 1.3),
-        angle=_angle(rng),
-        angle_spread=_u(rng, 2, 8),
-        intensity=_u(rng, 0.3, 0.6),
-        layers=3,
-        threshold=_u(rng, 0.05, 0.3),
-    )
-    return RainRecipe("medium", (stack,))
+    return RainRecipe("medium", (MEDIUM.draw(rng),))
 
 
 def _heavy(rng: np.random.Generator) -> RainRecipe:
-    stack = RainParams(
-        density=_u(rng, 0.0008, 0.002),
-        length=_u(rng, 25, 70),
-        width=_u(rng, 0.8, 2.2),
-        angle=_angle(rng),
-        angle_spread=_u(rng, 3, 10),
-        intensity=_u(rng, 0.35, 0.7),
-        layers=4,
-        threshold=_u(rng, 0.1, 0.3),
-    )
-    return RainRecipe("heavy", (stack,), veil=_u(rng, 0.1, 0.35))
+    return RainRecipe("heavy", (HEAVY.draw(rng),), veil=_u(rng, 0.1, 0.35))
 
 
 def _misty(rng: np.random.Generator) -> RainRecipe:
-    """Dense, thin, faint streaks under a strong veil: how downpours look in real photos."""
-    stack = RainParams(
-        density=_u(rng, 0.004, 0.012),
-        length=_u(rng, 10, 40),
-        width=_u(rng, 0.3, 0.7),
-        angle=_angle(rng),
-        angle_spread=_u(rng, 2, 8),
-        intensity=_u(rng, 0.1, 0.3),
-        layers=3,
-        threshold=_u(rng, 0.05, 0.25),
-    )
-    return RainRecipe("misty", (stack,), veil=_u(rng, 0.2, 0.5))
+    return RainRecipe("misty", (MISTY.draw(rng),), veil=_u(rng, 0.2, 0.5))
 
 
 def _rain100h(rng: np.random.Generator) -> RainRecipe:
-    """Long, translucent, dense streaks in two directions a few to 25 degrees apart (Rain100H)."""
+    """Two directions a few to 25 degrees apart."""
     first = _angle(rng)
     second = float(np.clip(first + rng.choice((-1, 1)) * _u(rng, 5, 25), -60.0, 60.0))
-    stacks = tuple(
-        RainParams(
-            density=_u(rng, 0.0006, 0.0018),
-            length=_u(rng, 40, 110),
-            width=_u(rng, 0.8, 2.0),
-            angle=angle,
-            angle_spread=3.0,
-            intensity=_u(rng, 0.2, 0.45),
-            layers=2,
-            threshold=_u(rng, 0.02, 0.15),
-        )
-        for angle in (first, second)
-    )
-    return RainRecipe("rain100h", stacks)
+    return RainRecipe("rain100h", tuple(RAIN100H.draw(rng, angle) for angle in (first, second)))
 
 
 def _broad(rng: np.random.Generator) -> RainRecipe:
-    """Near, defocused streaks (wide, blurry, faint bands) over a medium far layer."""
-    near = RainParams(
-        density=_u(rng, 0.0001, 0.0004),
-        length=_u(rng, 50, 150),
-        width=_u(rng, 2.5, 5.0),
-        angle=_angle(rng),
-        angle_spread=3.0,
-        intensity=_u(rng, 0.12, 0.3),
-        layers=2,
-        threshold=0.02,
-    )
-    return RainRecipe("broad", (near, *_medium(rng).stacks))
+    """Near, defocused streaks over a medium far layer."""
+    return RainRecipe("broad", (BROAD_NEAR.draw(rng), *_medium(rng).stacks))
 
 
 def _dark(rng: np.random.Generator) -> RainRecipe:
