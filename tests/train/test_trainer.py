@@ -47,6 +47,7 @@ def test_cli_trains_validates_checkpoints_and_exports(pairs_root: Path, tmp_path
     assert entry["steps"] == 7 and entry["config"]["train"]["steps"] == 7
     assert entry["command"].startswith("derain train ") and "train.steps=7" in entry["command"]
     assert {"cpu", "torch", "threads"} <= set(entry["hardware"]) and entry["wall_time_s"] > 0
+    assert 0 < entry["cpu_hours"] * 3600 < 10 * entry["wall_time_s"]
     assert entry["sha256"] == file_sha256(tmp_path / "out.safetensors") and entry["recipe"] == str(cfg)
     assert entry["data_licence"] is None  # the tiny recipe names none
     assert "dev_scores" not in entry

@@ -156,13 +156,15 @@ class _Run:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and tc.amp == "fp16")
         self.step = 0
         self.elapsed = 0.0  # training seconds of earlier sessions of this run
+        self.cpu_before = 0.0  # trainer-process CPU seconds of earlier sessions of this run
+        self.cpu_start = time.process_time()
         self.best: dict[str, float] | None = None
 
     # -- lifecycle
 
     def run(self, resume: bool) -> TrainResult:
         self._prepare_dir(resume)
-        t0 = time.monotonic()
+        t0, self.cpu_start = time.monotonic(), time.process_time()
         total = self.config.train.steps
         bar = tqdm(total=total, initial=self.step, disable=not self.env.is_main, dynamic_ncols=True, unit="step")
         while self.step < total:
@@ -279,6 +281,14 @@ class _Run:
                 _save({"model": model.state_dict(), "step": self.step, "val": metrics}, self.ckpt_dir / "best.pt")
         barrier(self.env)
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds of this run's trainer process, all its threads, over every session (not the data workers').
+
+        CPU time, unlike wall time, does not grow when other jobs share the machine: it is the cost a
+        manifest entry can honestly compare across runs.
+        """
+        return self.cpu_before + time.process_time() - self.cpu_start
+
     # -- checkpoints
 
     def _checkpoint(self, seconds: float) -> None:
@@ -296,6 +306,7 @@ class _Run:
                 "rng": rng,
                 "data": self.stream.state(),
                 "elapsed_s": seconds,
+                "cpu_s": self.cpu_seconds(),
                 "best": self.best,
                 "config": config_to_dict(self.config),
             }
@@ -325,6 +336,7 @@ class _Run:
         set_rng_state(rng[self.env.rank] if len(rng) == self.env.world_size else rng[0], self.env.device)
         self.stream.load_state(ckpt["data"])
         self.step, self.elapsed, self.best = ckpt["step"], ckpt["elapsed_s"], ckpt["best"]
+        self.cpu_before = ckpt.get("cpu_s", 0.0)  # checkpoints older than the field: earlier CPU unknown
 
     # -- export
 
@@ -353,6 +365,7 @@ class _Run:
             "best_step": self.best["step"] if self.best else self.step,
             "val": self.best,
             "wall_time_s": round(wall_time, 1),
+            "cpu_hours": round(self.cpu_seconds() / 3600, 3),
             "hardware": {**describe_hardware(self.env.device), "world_size": self.env.world_size},
             "command": self.command,
             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
