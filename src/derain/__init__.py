@@ -12,7 +12,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 #: The model ``derain run``, ``derain video`` and ``derain demo`` use when none is named.
-DEFAULT_MODEL = "baseline"
+DEFAULT_MODEL = "fastnet"
 
 __all__ = ["DEFAULT_MODEL", "Derainer", "__version__", "list_models", "load"]
 
