@@ -365,7 +365,7 @@ class _Run:
             "best_step": self.best["step"] if self.best else self.step,
             "val": self.best,
             "wall_time_s": round(wall_time, 1),
-            "cpu_hours": round(self.cpu_seconds() / 3600, 3),
+            "cpu_hours": round(self.cpu_seconds() / 3600, 6),
             "hardware": {**describe_hardware(self.env.device), "world_size": self.env.world_size},
             "command": self.command,
             "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
