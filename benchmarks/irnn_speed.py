@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +35,7 @@ from pathlib import Path
 import torch
 
 from derain.atomic import atomic_path
+from derain.hardware import describe_hardware
 from derain.layers.irnn import four_directions, irnn_scan
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -162,7 +162,7 @@ def main() -> None:
         error = max_error(scan, args.channels, 16 if scan is per_pixel else 64)
         rows.append({"name": name, "measured_side": side, "forward_s": fwd, "backward_s": bwd, "max_error": error})
         print(f"{name}: forward {fwd:.3f} s, backward {bwd:.3f} s (measured at {side} px), max error {error:.1e}")
-    env = {"torch": torch.__version__, "cpu": platform.processor() or platform.machine(), "threads": 1}
+    env = describe_hardware(torch.device("cpu"))
     result = {"channels": args.channels, "side": args.side, "repeats": args.repeats, "environment": env, "rows": rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
     with atomic_path(RESULTS / "irnn_speed.json") as tmp:

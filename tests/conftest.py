@@ -67,6 +67,15 @@ def cli_env() -> dict[str, str]:
     return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
+def one_line_error(done: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """Assert a user mistake's contract: exit code 2, one stderr line with every needle, no traceback."""
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert all(n in lines[0] for n in needles), lines[0]
+    return lines[0]
+
+
 def run_cli(*args: object, timeout: float = 300, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m derain ARGS...`` in a subprocess (arguments go through ``str``), output captured as text."""
     return subprocess.run(

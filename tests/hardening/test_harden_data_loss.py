@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import run_cli, smooth_image
+from conftest import one_line_error, run_cli, smooth_image
 from derain.checkpoint import save_weights
 from derain.data.io import write_image
 from derain.data.video import VideoWriter
@@ -23,14 +23,6 @@ SMALL_MEMORY = {"channels": 8, "items": 3}
 def digests(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` with its SHA-256: inputs must come out byte-identical."""
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def one_line_error(done, *needles: str) -> None:
-    assert done.returncode == 2, (done.returncode, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

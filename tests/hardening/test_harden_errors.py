@@ -7,17 +7,9 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file, save_file
 
-from conftest import run_cli, smooth_image
+from conftest import one_line_error, run_cli, smooth_image
 from derain.data.io import write_image
 from derain.errors import ModelError
-
-
-def one_line(done, *needles: str) -> str:
-    assert done.returncode == 2, (done.returncode, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert all(n in lines[0] for n in needles), lines[0]
-    return lines[0]
 
 
 @pytest.fixture
@@ -34,11 +26,11 @@ def test_unwritable_outputs_are_found_before_the_work(tmp_path: Path, blocker: P
     for i in range(2):
         write_image(frames / f"{i}.png", smooth_image(16, 16, seed=i))
     where = blocker / "sub"
-    one_line(run_cli("export", "baseline", "-o", where / "m.onnx"), str(blocker), "is a file")
-    one_line(run_cli("video", frames, "-o", where / "v.mp4", "--weights", tiny_weights), str(blocker))
-    one_line(run_cli("run", image, "-o", where, "--weights", tiny_weights), str(blocker))
-    one_line(run_cli("inspect", "memory", image, "-o", where), str(blocker))
-    one_line(run_cli("adapt", frames, "-o", where / "a.safetensors"), str(blocker))
+    one_line_error(run_cli("export", "baseline", "-o", where / "m.onnx"), str(blocker), "is a file")
+    one_line_error(run_cli("video", frames, "-o", where / "v.mp4", "--weights", tiny_weights), str(blocker))
+    one_line_error(run_cli("run", image, "-o", where, "--weights", tiny_weights), str(blocker))
+    one_line_error(run_cli("inspect", "memory", image, "-o", where), str(blocker))
+    one_line_error(run_cli("adapt", frames, "-o", where / "a.safetensors"), str(blocker))
     assert blocker.read_text() == "mine"
 
 
@@ -48,7 +40,7 @@ def test_weights_with_wrong_metadata_types_and_folders(tmp_path: Path, tiny_weig
     for name, config in [("list", "[1, 2]"), ("number", "5"), ("string", '"x"')]:
         bad = tmp_path / f"{name}.safetensors"
         save_file(state, bad, metadata={"derain_model": "baseline", "derain_config": config})
-        one_line(run_cli("run", image, "-o", tmp_path / "o", "--weights", bad), str(bad), "JSON object")
+        one_line_error(run_cli("run", image, "-o", tmp_path / "o", "--weights", bad), str(bad), "JSON object")
     import derain
 
     with pytest.raises(ModelError, match="is a folder"):
@@ -57,12 +49,14 @@ def test_weights_with_wrong_metadata_types_and_folders(tmp_path: Path, tiny_weig
 
 def test_score_a_file_says_file(tmp_path: Path) -> None:
     image = write_image(tmp_path / "a.png", smooth_image(16, 16))
-    one_line(run_cli("score", image, tmp_path), str(image), "is a file")
+    one_line_error(run_cli("score", image, tmp_path), str(image), "is a file")
 
 
 def test_export_suffix_and_overwrite(tmp_path: Path) -> None:
-    one_line(run_cli("export", "baseline", "--format", "torchscript", "-o", tmp_path / "x.onnx"), "x.onnx", "onnx")
+    one_line_error(
+        run_cli("export", "baseline", "--format", "torchscript", "-o", tmp_path / "x.onnx"), "x.onnx", "onnx"
+    )
     existing = tmp_path / "m.onnx"
     existing.write_bytes(b"keep")
-    one_line(run_cli("export", "baseline", "-o", existing), str(existing), "--overwrite")
+    one_line_error(run_cli("export", "baseline", "-o", existing), str(existing), "--overwrite")
     assert existing.read_bytes() == b"keep"

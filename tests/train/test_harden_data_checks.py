@@ -7,24 +7,16 @@ from pathlib import Path
 import numpy as np
 from trainkit import save_yaml, tiny_config, write_pairs
 
-from conftest import run_cli, smooth_image
+from conftest import one_line_error, run_cli, smooth_image
 from derain.data.io import read_rgb, write_image
 
 KODAK = Path(__file__).resolve().parents[2] / "src" / "derain" / "assets" / "kodim07.jpg"
 
 
-def one_line(done, *needles: str) -> str:
-    assert done.returncode == 2, (done.returncode, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert all(n in lines[0] for n in needles), lines[0]
-    return lines[0]
-
-
 def test_a_crop_far_above_the_images_is_refused_before_training(tmp_path: Path) -> None:
     pairs = write_pairs(tmp_path / "pairs", 4)  # 32 px images
     config = save_yaml(tiny_config(pairs, tmp_path / "run"), tmp_path / "c.yaml")
-    one_line(run_cli("train", config, "--set", "data.options.crop=200"), "data.options.crop", "upscale")
+    one_line_error(run_cli("train", config, "--set", "data.options.crop=200"), "data.options.crop", "upscale")
     assert not (tmp_path / "run").exists()
 
 
@@ -34,7 +26,7 @@ def test_crop_null_with_mixed_sizes_and_batches_is_refused(tmp_path: Path) -> No
         write_image(pairs / part / "003.png", smooth_image(40, 40))
     raw = tiny_config(pairs, tmp_path / "run")
     raw["data"]["options"]["crop"] = None
-    one_line(run_cli("train", save_yaml(raw, tmp_path / "c.yaml")), "data.options.crop", "003.png")
+    one_line_error(run_cli("train", save_yaml(raw, tmp_path / "c.yaml")), "data.options.crop", "003.png")
     assert not (tmp_path / "run").exists()
 
 
@@ -53,18 +45,18 @@ def test_adapt_footage_is_checked_before_the_first_step(tmp_path: Path) -> None:
     scene = _scene(tmp_path / "cam")
     write_image(scene / "004.png", read_rgb(scene / "000.png")[:64])  # one frame of another size
     run = tmp_path / "run"
-    one_line(run_cli("adapt", scene, "-o", tmp_path / "a.safetensors", "--run-dir", run), "004.png", "192")
+    one_line_error(run_cli("adapt", scene, "-o", tmp_path / "a.safetensors", "--run-dir", run), "004.png", "192")
     write_image(scene / "004.png", read_rgb(scene / "000.png"))
     (scene / "004.png").write_bytes((scene / "004.png").read_bytes()[:-200])  # truncated frame
-    one_line(run_cli("adapt", scene, "-o", tmp_path / "a.safetensors", "--run-dir", run), "004.png")
+    one_line_error(run_cli("adapt", scene, "-o", tmp_path / "a.safetensors", "--run-dir", run), "004.png")
     assert not (run / "config.yaml").exists()
     (scene / "004.png").unlink()
-    one_line(run_cli("adapt", scene, "-o", tmp_path / "a.safetensors", "--crop", "100000"), "--crop", "upscale")
+    one_line_error(run_cli("adapt", scene, "-o", tmp_path / "a.safetensors", "--crop", "100000"), "--crop", "upscale")
 
 
 def test_adapt_refuses_a_moving_camera_unless_forced(tmp_path: Path) -> None:
     scene = _scene(tmp_path / "pan", pan=4)
     out = tmp_path / "a.safetensors"
-    one_line(run_cli("adapt", scene, "-o", out), str(scene), "camera moves", "--force")
+    one_line_error(run_cli("adapt", scene, "-o", out), str(scene), "camera moves", "--force")
     forced = run_cli("adapt", scene, "-o", out, "--force", "--crop", "100000")  # past the motion check
-    one_line(forced, "--crop")
+    one_line_error(forced, "--crop")

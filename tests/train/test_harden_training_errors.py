@@ -6,30 +6,22 @@ from pathlib import Path
 
 from trainkit import save_yaml, tiny_config, write_pairs
 
-from conftest import run_cli
-
-
-def one_line(done, *needles: str) -> str:
-    assert done.returncode == 2, (done.returncode, done.stderr)
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert all(n in lines[0] for n in needles), lines[0]
-    return lines[0]
+from conftest import one_line_error, run_cli
 
 
 def test_config_mistakes_name_the_key(tmp_path: Path) -> None:
     pairs = write_pairs(tmp_path / "pairs", 4)
     config = save_yaml(tiny_config(pairs, tmp_path / "run"), tmp_path / "c.yaml")
-    one_line(run_cli("train", config, "--set", "train.lr=.nan"), "train.lr", "finite")
+    one_line_error(run_cli("train", config, "--set", "train.lr=.nan"), "train.lr", "finite")
     latin1 = tmp_path / "latin1.yaml"
     latin1.write_bytes(config.read_bytes() + "# caf\xe9\n".encode("latin-1"))
-    one_line(run_cli("train", latin1), str(latin1), "UTF-8")
+    one_line_error(run_cli("train", latin1), str(latin1), "UTF-8")
     blocker = tmp_path / "notes.txt"
     blocker.write_text("mine")
-    one_line(run_cli("train", config, "--set", f"output.dir={blocker}"), "output.dir", "is a file")
-    one_line(run_cli("train", config, "--set", f"output.dir={blocker}/run"), "output.dir", "is a file")
+    one_line_error(run_cli("train", config, "--set", f"output.dir={blocker}"), "output.dir", "is a file")
+    one_line_error(run_cli("train", config, "--set", f"output.dir={blocker}/run"), "output.dir", "is a file")
     export = f"output.export.path={blocker}/w.safetensors"
-    one_line(run_cli("train", config, "--set", export), "output.export.path", str(blocker))
+    one_line_error(run_cli("train", config, "--set", export), "output.export.path", str(blocker))
     assert blocker.read_text() == "mine" and not (tmp_path / "run").exists()
 
 
@@ -48,4 +40,4 @@ def test_truncated_latest_checkpoint_falls_back_and_a_renamed_model_is_refused(t
     assert "from step 2" in again.stderr and "Traceback" not in again.stderr
     renamed = run_cli("train", config, "--set", "train.steps=8", "--set", "model.name=memory",
                       "--set", "model.config={}", "--resume")  # fmt: skip
-    one_line(renamed, "model.name", "'baseline'", "'memory'")
+    one_line_error(renamed, "model.name", "'baseline'", "'memory'")
