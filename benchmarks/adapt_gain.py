@@ -15,7 +15,6 @@ derained by the bundled and by the adapted weights and scored against the known 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import subprocess
@@ -27,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import derain
-from derain.atomic import atomic_path
+from _results import write_results
 from derain.data.io import list_images, read_rgb, write_image
 from derain.data.synth import synth_timelapse
 from derain.eval.metrics import PROTOCOL, psnr, ssim
@@ -110,10 +109,6 @@ def main() -> int:
         "threads": os.environ.get("OMP_NUM_THREADS", "1"),
         "results": rows,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"adapt_gain_{args.model}_{args.preset}"
-    with atomic_path(args.out / f"{stem}.json") as path:
-        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     lines = [
         f"`derain adapt` on {args.scenes_count} simulated fixed cameras ({args.preset} rain, {args.crop}² crops of "
         f"the last Kodak24 photos): {args.train_frames} rainy frames each to adapt on, scored on "
@@ -124,8 +119,7 @@ def main() -> int:
         "|---|---|---|",
         *(f"| {name} | {s['psnr_y']:.2f} | {s['ssim_y']:.4f} |" for name, s in rows.items()),
     ]
-    with atomic_path(args.out / f"{stem}.md") as path:
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_results(args.out, f"adapt_gain_{args.model}_{args.preset}", report, "\n".join(lines))
     print("\n".join(lines))
     return 0
 

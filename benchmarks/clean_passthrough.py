@@ -12,13 +12,13 @@ A perfect passthrough scores inf / 1. Writes ``benchmarks/results/clean_passthro
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from _results import markdown_table, write_results
 from derain.data.io import list_images, read_rgb
 from derain.errors import DerainError
 from derain.eval.bench import bundled_models, load_models
@@ -49,11 +49,10 @@ def main() -> int:
             m.label: _mean([score_images(m.derainer(image), image, quantize=True) for image in images]) for m in models
         }
         table[folder.name]["count"] = {"images": len(images)}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "clean_passthrough.json").write_text(json.dumps({"protocol": PROTOCOL, "sets": table}, indent=2) + "\n")
     command = shlex.join(["python", "benchmarks/clean_passthrough.py", *sys.argv[1:]])
-    (args.out / "clean_passthrough.md").write_text(_markdown(table, [m.label for m in models], command))
-    print(args.out / "clean_passthrough.md")
+    markdown = _markdown(table, [m.label for m in models], command)
+    _, md = write_results(args.out, "clean_passthrough", {"protocol": PROTOCOL, "sets": table}, markdown)
+    print(md)
     return 0
 
 
@@ -63,18 +62,18 @@ def _mean(scores: list[dict[str, float]]) -> dict[str, float]:
 
 def _markdown(table: dict[str, dict[str, dict[str, float]]], labels: list[str], command: str) -> str:
     sets = list(table)
-    head = "| model | " + " | ".join(f"{s} ({table[s]['count']['images']})" for s in sets) + " |"
+    header = ["model", *(f"{s} ({table[s]['count']['images']})" for s in sets)]
+    rows = [
+        [label, *(f"{table[s][label]['psnr_y']:.2f} / {table[s][label]['ssim_y']:.4f}" for s in sets)]
+        for label in labels
+    ]
     lines = [
         "Clean passthrough: each model derains the rain-free `clean/` images of the development paired sets;",
         "PSNR-Y / SSIM-Y of the output against its own input (inf / 1 = untouched).",
         f"Command: `{command}` (labels other than registered names are `--weights` files).",
         "",
-        head,
-        "|---" * (len(sets) + 1) + "|",
+        *markdown_table(header, rows),
     ]
-    for label in labels:
-        cells = [f"{table[s][label]['psnr_y']:.2f} / {table[s][label]['ssim_y']:.4f}" for s in sets]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

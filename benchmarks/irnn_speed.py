@@ -26,7 +26,6 @@ Writes ``benchmarks/results/irnn_speed.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from derain.atomic import atomic_path
+from _results import write_results
 from derain.hardware import describe_hardware
 from derain.layers.irnn import four_directions, irnn_scan
 
@@ -164,11 +163,7 @@ def main() -> None:
         print(f"{name}: forward {fwd:.3f} s, backward {bwd:.3f} s (measured at {side} px), max error {error:.1e}")
     env = describe_hardware(torch.device("cpu"))
     result = {"channels": args.channels, "side": args.side, "repeats": args.repeats, "environment": env, "rows": rows}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with atomic_path(RESULTS / "irnn_speed.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-    with atomic_path(RESULTS / "irnn_speed.md") as tmp:
-        tmp.write_text(markdown(result))
+    write_results(RESULTS, "irnn_speed", result, markdown(result))
 
 
 def markdown(result: dict) -> str:

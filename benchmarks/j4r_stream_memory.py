@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from _results import write_json
+
 RESULT = Path(__file__).resolve().parent / "results" / "j4r_stream_memory.json"
 CHECKPOINTS = (100, 1000)
 TOLERANCE = 0.10
@@ -92,7 +94,7 @@ def main() -> int:
         "wall_s": round(elapsed, 1),
         "script": Path(__file__).name,
     }
-    RESULT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_json(RESULT, report)
     print(json.dumps(report, indent=2))
     return 0 if report["passed"] else 1
 

@@ -10,13 +10,13 @@ clip per photo and preset; mean PSNR-Y over all frames, input vs bundled ``j4r``
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 import derain
+from _results import write_json
 from derain.data.io import list_images, read_rgb
 from derain.data.synth.hybrid import synth_hybrid_clip
 from derain.eval.metrics import score_images
@@ -46,7 +46,7 @@ def main() -> int:
         rows[preset] = {"identity": round(float(np.mean(inputs)), 2), "j4r": round(float(np.mean(outputs)), 2)}
         print(preset, rows[preset], file=sys.stderr)
     report = {"photos": [p.name for p in photos], "frames_per_clip": 6, "size": "120x120", "psnr_y": rows}
-    RESULT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_json(RESULT, report)
     return 0
 
 

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_json
+
 BUDGET_BYTES = 3 * 1024**3
 
 RESULT = Path(__file__).resolve().parent / "results" / "memory_4k.json"
@@ -57,7 +59,7 @@ def main() -> int:
         "wall_s": round(elapsed, 1),
         "script": Path(__file__).name,
     }
-    RESULT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_json(RESULT, report)
     print(json.dumps(report))
     return 0 if peak < BUDGET_BYTES else 1
 

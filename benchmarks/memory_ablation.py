@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _results import markdown_table, write_markdown
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO.parent / "shared" / "data" / "bench" / "paired"
 VAL = REPO / "runs" / "val" / "synth_kodak"
@@ -93,27 +95,25 @@ def main() -> int:
     print(" ".join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=REPO)
     summary = summarise(json.loads((args.out / "report.json").read_text()), args.seeds, args.steps)
-    (args.out / "summary.md").write_text(summary, encoding="utf-8")
+    write_markdown(args.out / "summary.md", summary)
     print(summary)
     return 0
 
 
 def summarise(report: dict, seeds: list[int], steps: int) -> str:
     """Markdown table: per set and variant, PSNR-Y mean over seeds +- half-range (run-to-run noise)."""
-    lines = [
-        f"# memory ablation: PSNR-Y, mean over seeds {seeds} +- half-range, {steps} steps each",
-        "",
-        "| variant | " + " | ".join(f"{s['name']} ({s['count']})" for s in report["sets"]) + " |",
-        "|---|" + "---|" * len(report["sets"]),
-    ]
-    identity = [f"{s['mean']['identity']['psnr_y']:.2f}" for s in report["sets"]]
-    lines.append("| identity | " + " | ".join(identity) + " |")
+    rows = [["identity", *(f"{s['mean']['identity']['psnr_y']:.2f}" for s in report["sets"])]]
     for name in VARIANTS:
         cells = []
         for s in report["sets"]:
             values = [s["mean"][f"{name}_s{seed}"]["psnr_y"] for seed in seeds]
             cells.append(f"{sum(values) / len(values):.2f} ± {(max(values) - min(values)) / 2:.2f}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        rows.append([name, *cells])
+    lines = [
+        f"# memory ablation: PSNR-Y, mean over seeds {seeds} +- half-range, {steps} steps each",
+        "",
+        *markdown_table(["variant", *(f"{s['name']} ({s['count']})" for s in report["sets"])], rows),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from _results import write_markdown
 from derain.atomic import atomic_path
 from derain.checkpoint import build_from_file
 from derain.data.arrays import fit_within, to_chw
@@ -97,8 +98,7 @@ def main() -> int:
                 f"{read_entropy(w[None]):.3f} | {float(w.min()):.3f}..{float(w.max()):.3f} |"
             )
             rows.append((f"{label}: {path.name}", rgb, w))
-    with atomic_path(args.out) as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_markdown(args.out, "\n".join(lines))
     print("\n".join(lines))
     if args.figure is not None:
         figure(rows, args.figure)

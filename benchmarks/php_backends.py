@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import statistics
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from derain.atomic import atomic_path
+from _results import write_results
 from derain.models import build_model
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
@@ -116,10 +115,7 @@ def main() -> None:
         table,
         "```",
     ]
-    with atomic_path(RESULTS / "php_backends.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    with atomic_path(RESULTS / "php_backends.md") as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_results(RESULTS, "php_backends", result, "\n".join(lines))
 
 
 if __name__ == "__main__":

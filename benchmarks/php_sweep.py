@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from derain.atomic import atomic_path
+from _results import write_results
 from derain.data.datasets import build_dataset
 from derain.data.io import list_images, read_rgb
 from derain.eval.cost import count_params, cpu_ms, gflops
@@ -83,9 +83,6 @@ def main() -> None:
         rows.append(row)
     result = {"steps": args.steps, "batch": 4, "crop": 96, "val": str(args.val), "threads": torch.get_num_threads()}
     result["rows"] = rows
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with atomic_path(RESULTS / "php_sweep.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     lines = [
         "# php size sweep",
         "",
@@ -101,8 +98,7 @@ def main() -> None:
             f"| {r['name']} | {r['params']:,} | {r['gflops']:.2f} | {r['cpu_ms_512_1thread']:.0f} | "
             f"{r['psnr_y']:.2f} | {r['ssim_y']:.4f} | {r['train_s']:.0f} |"
         )
-    with atomic_path(RESULTS / "php_sweep.md") as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_results(RESULTS, "php_sweep", result, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -19,12 +19,11 @@ scenes. Writes ``benchmarks/results/pseudo_gt.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
-from derain.atomic import atomic_path
+from _results import markdown_table, write_results
 from derain.data.io import list_images, read_rgb
 from derain.data.pseudo_gt import METHODS, PseudoGTOptions, estimate_background
 from derain.data.synth import add_rain, synth_timelapse
@@ -79,11 +78,7 @@ def main() -> None:
             for rain, cell in scores.items()
         },
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with atomic_path(RESULTS / "pseudo_gt.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-    with atomic_path(RESULTS / "pseudo_gt.md") as tmp:
-        tmp.write_text(markdown(result))
+    write_results(RESULTS, "pseudo_gt", result, markdown(result))
 
 
 def markdown(result: dict) -> str:
@@ -95,20 +90,14 @@ def markdown(result: dict) -> str:
         f"(256 x 384 crops), camera noise sigma {result['noise_sigma']}; N = first N frames of one 100-frame "
         "sequence per scene. Regenerate: `PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/pseudo_gt.py`.",
     ]
+    counts = result["counts"]
     for rain, cell in result["mean"].items():
-        lines += ["", f"## {rain}", "", "| method | " + " | ".join(f"N={n}" for n in result["counts"]) + " |"]
-        lines.append("|---" * (len(result["counts"]) + 1) + "|")
         first = cell["input (frame 1)"]["all"]
-        lines.append(
-            "| input (frame 1) | " + " | ".join(f"{first[0]:.2f} / {first[1]:.4f}" for _ in result["counts"]) + " |"
-        )
+        rows = [["input (frame 1)", *(f"{first[0]:.2f} / {first[1]:.4f}" for _ in counts)]]
         for method in METHODS:
             row = cell[method]
-            lines.append(
-                f"| {method} | "
-                + " | ".join(f"{row[str(n)][0]:.2f} / {row[str(n)][1]:.4f}" for n in result["counts"])
-                + " |"
-            )
+            rows.append([method, *(f"{row[str(n)][0]:.2f} / {row[str(n)][1]:.4f}" for n in counts)])
+        lines += ["", f"## {rain}", "", *markdown_table(["method", *(f"N={n}" for n in counts)], rows)]
     return "\n".join(lines) + "\n"
 
 

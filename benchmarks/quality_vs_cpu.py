@@ -14,7 +14,6 @@ Writes ``<out>.json`` and ``<out>.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from derain.atomic import atomic_path
+from _results import markdown_table, write_results
 from derain.checkpoint import save_weights
 from derain.errors import DerainError
 from derain.eval.bench import load_models, run_bench, set_name
@@ -80,19 +79,18 @@ def main() -> int:
             rows.append({"step": step, "cpu_hours": None if cpu is None else cpu / 3600, "scores": scores})
             print(f"step {step}: " + ", ".join(f"{k} {v['psnr_y']:.2f}" for k, v in scores.items()), file=sys.stderr)
     names = [set_name(s) for s in sets]
-    lines = [
-        "| step | CPU-hours | " + " | ".join(names) + " |",
-        "|---|---|" + "---|" * len(names),
+    cells = [
+        [
+            row["step"],
+            "" if row["cpu_hours"] is None else f"{row['cpu_hours']:.2f}",
+            *(f"{row['scores'][n]['psnr_y']:.2f} / {row['scores'][n]['ssim_y']:.4f}" for n in names),
+        ]
+        for row in rows
     ]
-    for row in rows:
-        hours = "" if row["cpu_hours"] is None else f"{row['cpu_hours']:.2f}"
-        cells = [f"{row['scores'][n]['psnr_y']:.2f} / {row['scores'][n]['ssim_y']:.4f}" for n in names]
-        lines.append(f"| {row['step']} | {hours} | " + " | ".join(cells) + " |")
-    with atomic_path(args.out.with_suffix(".json")) as tmp_json:
-        tmp_json.write_text(json.dumps({"checkpoints": str(args.checkpoints), "rows": rows}, indent=1))
-    with atomic_path(args.out.with_suffix(".md")) as tmp_md:
-        tmp_md.write_text("PSNR-Y / SSIM-Y per development set\n\n" + "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    table = "\n".join(markdown_table(["step", "CPU-hours", *names], cells))
+    report = {"checkpoints": str(args.checkpoints), "rows": rows}
+    write_results(args.out.parent, args.out.name, report, "PSNR-Y / SSIM-Y per development set\n\n" + table)
+    print(table)
     return 0
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from derain.atomic import atomic_path
+from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -79,11 +79,7 @@ def main() -> None:
         "psnr_rgb_db": math.inf if mse == 0 else 10 * math.log10(1 / mse),
         "share_over_1_255": float((diff > 1 / 255).mean()),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with atomic_path(RESULTS / "spanet_tiling.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-    with atomic_path(RESULTS / "spanet_tiling.md") as tmp:
-        tmp.write_text(markdown(result))
+    write_results(RESULTS, "spanet_tiling", result, markdown(result))
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}))
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import torch
 
+from _results import write_results
 from derain.api import list_models
-from derain.atomic import atomic_path
 from derain.eval.bench import environment
 from derain.eval.report import jsonable
 from derain.inference import DEFAULT_TILE, Engine, make_step
@@ -110,10 +110,8 @@ def main() -> int:
         "runs": args.runs,
         "rows": rows,
     }
-    for name, text in (("speed.json", json.dumps(jsonable(result), indent=2) + "\n"), ("speed.md", markdown(result))):
-        with atomic_path(args.out / name) as tmp:
-            tmp.write_text(text, encoding="utf-8")
-        print(args.out / name)
+    for path in write_results(args.out, "speed", jsonable(result), markdown(result)):
+        print(path)
     return 0
 
 

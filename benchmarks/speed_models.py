@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from derain.atomic import atomic_path
+from _results import write_results
 from derain.eval.bench import bundled_models, environment
 from derain.eval.report import jsonable
 from derain.inference import Engine, make_step
@@ -141,13 +141,8 @@ def main() -> int:
         "load_after": os.getloadavg()[0],
         "rows": rows,
     }
-    for name, text in (
-        ("speed_models.json", json.dumps(jsonable(result), indent=2) + "\n"),
-        ("speed_models.md", markdown(result)),
-    ):
-        with atomic_path(args.out / name) as tmp_path:
-            tmp_path.write_text(text, encoding="utf-8")
-        print(args.out / name)
+    for path in write_results(args.out, "speed_models", jsonable(result), markdown(result)):
+        print(path)
     return 0
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
-import json
 import os
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from derain.atomic import atomic_path
+from _results import markdown_table, write_results
 from derain.data.io import list_images, read_rgb
 from derain.data.synth import REAL_MIX, Degradation, add_rain, draw_recipe, render_recipe, streak_source
 from derain.data.synth.mixture import _texture
@@ -112,12 +111,10 @@ def _markdown(result: dict) -> str:
     for name, s in result["identity"].items():
         lines.append(f"| {name} | {s['mean']:.2f} | {s['min']:.2f} | {s['max']:.2f} | {s['n']} |")
     lines += ["", "CPU ms per sample (one thread, `time.process_time`):", ""]
-    sizes = list(result["speed_ms"])
-    lines += ["| regime | " + " | ".join(f"{s}²" for s in sizes) + " |", "|---" * (len(sizes) + 1) + "|"]
-    for name in result["speed_ms"][sizes[0]]:
-        lines.append(
-            f"| {name} | " + " | ".join(f"{result['speed_ms'][s].get(name, float('nan')):.1f}" for s in sizes) + " |"
-        )
+    speed = result["speed_ms"]
+    sizes = list(speed)
+    rows = [[name, *(f"{speed[s].get(name, float('nan')):.1f}" for s in sizes)] for name in speed[sizes[0]]]
+    lines += markdown_table(["regime", *(f"{s}²" for s in sizes)], rows)
     return "\n".join(lines) + "\n"
 
 
@@ -132,12 +129,9 @@ def main() -> None:
         "identity": identity_scores(args.draws),
         "speed_ms": {str(size): render_speed(size, args.speed_draws) for size in (128, 256)},
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with atomic_path(RESULTS / "synth_realism.json") as tmp:
-        tmp.write_text(json.dumps(result, indent=2) + "\n")
-    with atomic_path(RESULTS / "synth_realism.md") as tmp:
-        tmp.write_text(_markdown(result))
-    print(_markdown(result))
+    markdown = _markdown(result)
+    write_results(RESULTS, "synth_realism", result, markdown)
+    print(markdown)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 Held-back scenes (Kodak24, never trained on) are rendered as static-camera rainy sequences with
 :func:`derain.data.synth.synth_timelapse`, so the clean background is known. For each ``r`` the
 temporal mean and median of the first ``r`` frames are scored against it; the network sees only
-frame 0. Prints a markdown table (PSNR-Y / SSIM-Y, MATLAB protocol) and writes JSON. A perfect
-reconstruction (the median of many synthetic frames can be one) has PSNR ``inf``, ``null`` in JSON.
+frame 0. Prints a markdown table (PSNR-Y / SSIM-Y, MATLAB protocol) and writes it with the JSON
+(``benchmarks/results/timelapse_averaging.{json,md}``). A perfect reconstruction (the median of
+many synthetic frames can be one) has PSNR ``inf``, ``null`` in JSON.
 
     python benchmarks/timelapse_averaging.py                       # bundled `timelapse` weights
     python benchmarks/timelapse_averaging.py --weights runs/timelapse/export.safetensors
@@ -13,8 +14,6 @@ reconstruction (the median of many synthetic frames can be one) has PSNR ``inf``
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import platform
 from pathlib import Path
 
@@ -22,10 +21,11 @@ import numpy as np
 import torch
 
 import derain
-from derain.atomic import atomic_path
+from _results import write_json, write_markdown
 from derain.data.io import list_images, read_rgb
 from derain.data.synth import synth_timelapse
 from derain.eval.metrics import psnr, ssim
+from derain.eval.report import jsonable
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SCENES = REPO.parent / "shared" / "data" / "clean" / "Kodak24"
@@ -81,15 +81,6 @@ def run(args: argparse.Namespace) -> dict:
     }
 
 
-def _finite(value: object) -> object:
-    """``value`` with every non-finite float replaced by None (strict JSON has no ``Infinity``)."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def markdown(report: dict) -> str:
     """The results as a markdown table."""
     lines = [
@@ -120,12 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args)
     table = markdown(report)
     print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(args.out) as tmp:
-        tmp.write_text(json.dumps(_finite(report), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    with atomic_path(args.out.with_suffix(".md")) as tmp:
-        tmp.write_text(table + "\n", encoding="utf-8")
-    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
+    json_path = write_json(args.out, jsonable(report))  # inf (an exact median) -> null: strict JSON
+    md_path = write_markdown(args.out.with_suffix(".md"), table)
+    print(f"wrote {json_path} and {md_path}")
     return 0
 
 

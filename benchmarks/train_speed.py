@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from derain.atomic import atomic_path
+from _results import write_json, write_markdown
 from derain.hardware import cpu_model
 from derain.train.config import load_config
 from derain.train.distributed import init_distributed
@@ -117,11 +117,8 @@ def write_report(rows: list[dict], path: Path) -> None:
             f"| {r['wait_ms']} | {100 * r['wait_share']:.1f} % | {r['samples_per_s']} | {r['worker_cpu_s']} "
             f"| {r['load_avg']} |"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with atomic_path(path.with_suffix(".json")) as tmp:
-        tmp.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    write_markdown(path, "\n".join(lines))
+    write_json(path.with_suffix(".json"), rows)
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ reports the median per-frame time. The machine may be shared: the JSON records t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 
 import derain
+from _results import write_json
 from derain.data.live import parse_size
 
 RESULT = Path(__file__).resolve().parent / "results" / "video_fps.json"
@@ -60,7 +60,7 @@ def main() -> int:
         "models": rows,
         "script": Path(__file__).name,
     }
-    RESULT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_json(RESULT, report)
     return 0
 
 

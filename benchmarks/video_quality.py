@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _results import write_json, write_markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PAIRED = "bench/video/nturain_syn_a1_dev60"
@@ -79,11 +80,11 @@ def main() -> int:
             video = str(args.data / PAIRED)
             _cli("bench", "--models", "all", "--video", video, "--out", scratch, "--cost-size", "256", *extra)
             report = {**json.loads((Path(scratch) / "report.json").read_text(encoding="utf-8")), "real_clip": None}
-            shutil.copy(Path(scratch) / "report.md", RESULTS / "video_quality.md")
-        result.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")  # kept if the real clip fails
+            write_markdown(RESULTS / "video_quality.md", (Path(scratch) / "report.md").read_text(encoding="utf-8"))
+        write_json(result, report)  # kept if the real clip fails
     if args.only != "bench":
         report["real_clip"] = _real_clip(args.data / REAL)
-        result.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_json(result, report)
         print(json.dumps(report["real_clip"], indent=2))
     return 0
 
