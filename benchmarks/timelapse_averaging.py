@@ -14,7 +14,6 @@ many synthetic frames can be one) has PSNR ``inf``, ``null`` in JSON.
 from __future__ import annotations
 
 import argparse
-import platform
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ from derain.data.io import list_images, read_rgb
 from derain.data.synth import synth_timelapse
 from derain.eval.metrics import psnr, ssim
 from derain.eval.report import jsonable
+from derain.hardware import describe_hardware
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SCENES = REPO.parent / "shared" / "data" / "clean" / "Kodak24"
@@ -75,8 +75,7 @@ def run(args: argparse.Namespace) -> dict:
         "preset": args.preset,
         "seed": args.seed,
         "weights": args.weights or "timelapse (bundled)",
-        "torch": torch.__version__,
-        "machine": platform.machine(),
+        "environment": describe_hardware(torch.device("cpu")),
         "results": results,
     }
 
