@@ -28,9 +28,10 @@ import torch
 
 from _results import write_json, write_markdown
 from derain.hardware import cpu_model
+from derain.train.batches import to_device
 from derain.train.config import load_config
 from derain.train.distributed import init_distributed
-from derain.train.trainer import _Run, _to_device
+from derain.train.trainer import _Run
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
@@ -62,7 +63,7 @@ def measure(model: str, workers: int, amp: str, steps: int, warmup: int) -> dict
                 pids = _worker_pids(run)
                 cpu0 = time.process_time(), [_cpu_seconds(p) for p in pids]
             t0 = time.perf_counter()
-            batch = _to_device(next(run.stream), env.device)
+            batch = to_device(next(run.stream), env.device)
             t1 = time.perf_counter()
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp == "bf16"):
                 run._optimise(batch, i / (warmup + steps))
