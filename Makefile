@@ -34,11 +34,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/speed.py
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks README.md docs
 	$(BIN)/ruff check src tests benchmarks
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks README.md docs
 	$(BIN)/ruff check --fix src tests benchmarks
 
 clean:

@@ -128,3 +128,9 @@ def test_altered_bundled_weights_are_refused(tmp_path, monkeypatch, tiny_weights
 def test_each_bundled_model_loads_and_derains(name):
     out = derain.load(name, "cpu")(smooth_image(40, 48))
     assert out.shape == (40, 48, 3) and np.isfinite(out).all()
+
+
+def test_load_without_a_name_is_the_default_model():
+    derainer = derain.load(device="cpu")
+    assert derainer.name == derain.DEFAULT_MODEL
+    assert derainer(smooth_image(16, 20)).shape == (16, 20, 3)

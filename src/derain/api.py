@@ -39,7 +39,7 @@ def list_models() -> list[str]:
 
 
 def load(
-    name_or_path: str | Path,
+    name_or_path: str | Path = DEFAULT_MODEL,
     device: str | torch.device = "auto",
     *,
     dtype: str | torch.dtype | None = None,
@@ -51,7 +51,8 @@ def load(
 
     Args:
         name_or_path: a registered model name (loads its bundled weights) or a ``.safetensors``
-            file written by :func:`derain.checkpoint.save_weights`.
+            file written by :func:`derain.checkpoint.save_weights`; the default model
+            (:data:`derain.DEFAULT_MODEL`) when omitted, as ``derain run`` without ``--model``.
         device: ``"auto"`` (cuda, then mps, then cpu), ``"cpu"``, ``"cuda:0"``, ...
         dtype: compute dtype: None/``"fp32"``, or ``"fp16"``/``"bf16"`` on a GPU.
         tile: tile side in pixels (None: from the model's tiling policy; 0: no tiling).
