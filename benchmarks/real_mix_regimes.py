@@ -1,7 +1,7 @@
 """Per-regime quality of a derainer on held-out ``real-mix`` rain: which kinds of rain it removes.
 
 Renders each real-mix regime (light, heavy, misty, rain100h, dark, broad; camera degradations
-included, as in training) on centre crops of held-out Kodak24 photos, one fixed seed per regime,
+included, as in training) on top-left crops of held-out Kodak24 photos, one fixed seed per regime,
 and scores input and output (PSNR-Y, README protocol). In-domain, so it separates "the model
 cannot remove this kind of rain" from "our rain does not look like the benchmark's".
 
