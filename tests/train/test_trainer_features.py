@@ -117,3 +117,25 @@ def test_time_windows_cut_clips_and_detach_keeps_structure() -> None:
     x = torch.ones(2, requires_grad=True) * 2
     state = detach_state({"h": (x, [x]), "n": 3})
     assert not state["h"][0].requires_grad and not state["h"][1][0].requires_grad and state["n"] == 3
+
+
+class _ThreadCounts(torch.utils.data.Dataset):
+    """Each item reports the OpenCV and torch thread counts of the process that rendered it."""
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        import cv2
+
+        return torch.tensor([cv2.getNumThreads(), torch.get_num_threads()])
+
+
+def test_rendering_workers_run_single_threaded(pairs_root: Path, tmp_path: Path) -> None:
+    from derain.train.batches import BatchStream
+    from derain.train.distributed import DistEnv
+
+    train_section = parse_config(tiny_config(pairs_root, tmp_path / "run", num_workers=1)).train
+    env = DistEnv(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
+    counts = next(BatchStream(_ThreadCounts(), train_section, env))
+    assert counts.tolist() == [[1, 1], [1, 1]]

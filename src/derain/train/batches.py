@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -68,7 +69,18 @@ class BatchStream:
             num_workers=self.train.num_workers,
             pin_memory=self.env.device.type == "cuda",
             generator=torch.Generator().manual_seed(seed),
+            worker_init_fn=single_threaded_worker,
         )
+
+
+def single_threaded_worker(worker_id: int) -> None:
+    """One OpenCV and one torch thread per rendering worker: the workers themselves are the parallelism.
+
+    OpenCV's pool otherwise starts a thread per core in every worker, so N workers fight over the
+    cores with N x cores threads (and with the trainer's own).
+    """
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
 
 
 def to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
