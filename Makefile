@@ -34,12 +34,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/speed.py
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests benchmarks README.md docs
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks scripts README.md docs
+	$(BIN)/ruff check src tests benchmarks scripts
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks README.md docs
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks scripts README.md docs
+	$(BIN)/ruff check --fix src tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache
