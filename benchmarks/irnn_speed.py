@@ -15,12 +15,14 @@ Candidates (all through :func:`derain.layers.irnn.four_directions`, so only the 
 * ``log-depth scan``: Hillis-Steele inclusive scan of the same maps, ``log2(S)`` full passes;
   autograd backward.
 
-Times are process CPU seconds (``time.process_time``, one thread, best of ``--repeats``), so other
-processes on a shared machine disturb them less than wall time. Every candidate is checked against
+On the CPU, times are process CPU seconds (``time.process_time``, one thread, best of ``--repeats``),
+so other processes on a shared machine disturb them less than wall time. With ``--device cuda`` they
+are wall seconds around a synchronised pass, after one warm-up pass, and the table adds the kept
+scan's largest difference from the CPU result (``irnn_speed_cuda.{json,md}``). Every candidate is checked against
 the package's scan on a 64 x 64 map (``alpha`` drawn in [0.05, 0.95] so the parallel forms apply).
 Writes ``benchmarks/results/irnn_speed.{json,md}``.
 
-    PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/irnn_speed.py
+    PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/irnn_speed.py [--device cuda]
 """
 
 from __future__ import annotations
@@ -116,32 +118,57 @@ CANDIDATES: dict[str, Callable] = {
 }
 
 
-def time_once(scan: Callable, channels: int, side: int, seed: int) -> tuple[float, float]:
-    """CPU seconds of one forward and one backward pass."""
+def _inputs(channels: int, side: int, seed: int, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """A map, direction weights in [0.05, 0.95] and biases, drawn on the CPU (same values on any device)."""
     gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(1, channels, side, side, generator=gen).requires_grad_()
-    weight = (torch.rand(4, channels, generator=gen) * 0.9 + 0.05).requires_grad_()
-    bias = (torch.randn(4, channels, generator=gen) * 0.1).requires_grad_()
-    start = time.process_time()
-    out = four_directions(x, weight, bias, scan)
-    mid = time.process_time()
-    out.backward(torch.ones_like(out))
-    return mid - start, time.process_time() - mid
-
-
-def max_error(scan: Callable, channels: int, side: int = 64) -> float:
-    """Largest difference from the package's scan, outputs and input gradients together."""
-    gen = torch.Generator().manual_seed(1)
     x = torch.randn(1, channels, side, side, generator=gen)
     weight = torch.rand(4, channels, generator=gen) * 0.9 + 0.05
     bias = torch.randn(4, channels, generator=gen) * 0.1
-    results = []
-    for fn in (scan, irnn_scan):
-        xg = x.clone().requires_grad_()
-        out = four_directions(xg, weight, bias, fn)
-        out.backward(torch.sin(torch.arange(out.numel(), dtype=out.dtype)).view_as(out))
-        results.append((out.detach(), xg.grad))
-    return max(float((a - b).abs().max()) for a, b in zip(*results, strict=True))
+    return tuple(t.to(device) for t in (x, weight, bias))
+
+
+def _clock(device: torch.device) -> float:
+    """CPU seconds on the CPU; synchronised wall seconds on a GPU (its work is asynchronous)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        return time.perf_counter()
+    return time.process_time()
+
+
+def time_once(scan: Callable, channels: int, side: int, seed: int, device: torch.device) -> tuple[float, float]:
+    """Seconds of one forward and one backward pass."""
+    x, weight, bias = (t.requires_grad_() for t in _inputs(channels, side, seed, device))
+    start = _clock(device)
+    out = four_directions(x, weight, bias, scan)
+    mid = _clock(device)
+    out.backward(torch.ones_like(out))
+    return mid - start, _clock(device) - mid
+
+
+def _pass(scan: Callable, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Output and input gradient of one pass under a fixed, non-uniform output gradient."""
+    x, weight, bias = inputs
+    xg = x.clone().requires_grad_()
+    out = four_directions(xg, weight, bias, scan)
+    out.backward(torch.sin(torch.arange(out.numel(), dtype=out.dtype, device=out.device)).view_as(out))
+    return out.detach().cpu(), xg.grad.cpu()
+
+
+def max_error(scan: Callable, channels: int, side: int, device: torch.device) -> float:
+    """Largest difference from the package's scan, outputs and input gradients together."""
+    inputs = _inputs(channels, side, 1, device)
+    pairs = zip(_pass(scan, inputs), _pass(irnn_scan, inputs), strict=True)
+    return max(float((a - b).abs().max()) for a, b in pairs)
+
+
+def cpu_gpu_error(channels: int, side: int, device: torch.device) -> float:
+    """Largest difference of the kept scan between ``device`` and the CPU (outputs and gradients)."""
+    pairs = zip(
+        _pass(irnn_scan, _inputs(channels, side, 1, device)),
+        _pass(irnn_scan, _inputs(channels, side, 1, torch.device("cpu"))),
+        strict=True,
+    )
+    return max(float((a - b).abs().max()) for a, b in pairs)
 
 
 def main() -> None:
@@ -150,31 +177,43 @@ def main() -> None:
     parser.add_argument("--side", type=int, default=512)
     parser.add_argument("--pixel-side", type=int, default=32, help="map side for the per-pixel loop")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    device = torch.device(args.device)
     rows = []
     for name, scan in CANDIDATES.items():
         side = args.pixel_side if scan is per_pixel else args.side
-        runs = [time_once(scan, args.channels, side, seed) for seed in range(args.repeats)]
+        if device.type == "cuda":
+            time_once(scan, args.channels, side, 0, device)  # warm-up: kernel loading and the allocator
+        runs = [time_once(scan, args.channels, side, seed, device) for seed in range(args.repeats)]
         scale = (args.side / side) ** 2
         fwd, bwd = min(r[0] for r in runs) * scale, min(r[1] for r in runs) * scale
-        error = max_error(scan, args.channels, 16 if scan is per_pixel else 64)
+        error = max_error(scan, args.channels, 16 if scan is per_pixel else 64, device)
         rows.append({"name": name, "measured_side": side, "forward_s": fwd, "backward_s": bwd, "max_error": error})
         print(f"{name}: forward {fwd:.3f} s, backward {bwd:.3f} s (measured at {side} px), max error {error:.1e}")
-    env = describe_hardware(torch.device("cpu"))
+    env = describe_hardware(device)
     result = {"channels": args.channels, "side": args.side, "repeats": args.repeats, "environment": env, "rows": rows}
-    write_results(RESULTS, "irnn_speed", result, markdown(result))
+    if device.type == "cuda":
+        result["cpu_gpu_max_error"] = cpu_gpu_error(args.channels, 64, device)
+    stem = "irnn_speed" if device.type == "cpu" else "irnn_speed_cuda"
+    write_results(RESULTS, stem, result, markdown(result))
 
 
 def markdown(result: dict) -> str:
     """The table for the docs."""
+    env = result["environment"]
+    on_gpu = env.get("gpu") is not None
+    where = f"{env['gpu']} (CPU {env['cpu']})" if on_gpu else f"CPU {env['cpu']}"
+    clock = "Synchronised wall seconds after a warm-up" if on_gpu else "Process CPU seconds, one thread"
     lines = [
-        f"# IRNN speed: four directions, 1 x {result['channels']} x {result['side']} x {result['side']}, CPU",
+        f"# IRNN speed: four directions, 1 x {result['channels']} x {result['side']} x {result['side']}, {where}",
         "",
-        f"Process CPU seconds, one thread, best of {result['repeats']} (torch {result['environment']['torch']}).",
+        f"{clock}, best of {result['repeats']} (torch {env['torch']}).",
         "Per-pixel loop: measured on a smaller map and scaled by the pixel ratio. Max error: against the",
         "kept scan (outputs and input gradients, 64 x 64 map; 16 x 16 for the per-pixel loop).",
-        "Regenerate: `PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/irnn_speed.py`.",
+        "Regenerate: `PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/irnn_speed.py"
+        + (" --device cuda`." if on_gpu else "`."),
         "",
         "| implementation | forward s | backward s | total s | measured at | max error |",
         "|---|---|---|---|---|---|",
@@ -184,6 +223,8 @@ def markdown(result: dict) -> str:
         side = f"{r['measured_side']} px" + (" (scaled)" if r["measured_side"] != result["side"] else "")
         times = f"{r['forward_s']:.3f} | {r['backward_s']:.3f} | {total:.3f}"
         lines.append(f"| {r['name']} | {times} | {side} | {r['max_error']:.1e} |")
+    if "cpu_gpu_max_error" in result:
+        lines += ["", f"Kept scan, GPU against CPU (64 x 64 map): max difference {result['cpu_gpu_max_error']:.1e}."]
     return "\n".join(lines) + "\n"
 
 

@@ -108,3 +108,18 @@ def test_inspect_writes_attention_and_direction_weights(tmp_path) -> None:
     assert {f"attention_{k}.png" for k in range(1, 5)} | {f"directions_{k}.png" for k in range(1, 5)} <= names
     means = json.loads((tmp_path / "out" / "direction_weights.json").read_text())
     assert set(means["sam_call_1"]) == {"up", "right", "down", "left"}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_forward_and_gradients_match_cpu() -> None:
+    torch.manual_seed(0)
+    model = _model().double()
+    x = torch.rand(1, 3, 24, 32, dtype=torch.float64)
+    results = []
+    for device in ("cpu", "cuda"):
+        net, xd = model.to(device), x.to(device).requires_grad_()
+        out = net(xd)
+        out.background.square().sum().backward()
+        results.append((out.background.detach().cpu(), xd.grad.cpu()))
+    for cpu, gpu in zip(*results, strict=True):
+        torch.testing.assert_close(gpu, cpu, rtol=1e-6, atol=1e-8)
