@@ -13,6 +13,10 @@ follow the seed), so the table shows run-to-run noise beside the differences bet
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/memory_ablation.py --steps 1200 --seeds 0 1
     -> runs/ablation/<variant>_s<seed>/ (training runs),
        benchmarks/results/memory_ablation/{report.md,report.json,summary.md}
+
+On a GPU machine the runs can go side by side (``--jobs 6``), with the data paths moved by
+``--set`` (given to every training run), other development sets (``--bench-root``) and no
+synthetic validation set (``--val none``).
 """
 
 from __future__ import annotations
@@ -37,12 +41,12 @@ VARIANTS: dict[str, list[str]] = {
 }
 
 
-def train(variant: str, overrides: list[str], steps: int, seed: int, runs: Path) -> Path:
-    """Train one variant with one seed (resuming if its run folder exists); return its exported weights."""
+def train_command(variant: str, overrides: list[str], steps: int, seed: int, runs: Path) -> list[str] | None:
+    """The command training one variant with one seed (resuming if its run folder exists); None if done."""
     run_dir = runs / f"{variant}_s{seed}"
     weights = run_dir / "memory.safetensors"
     if weights.exists():
-        return weights
+        return None
     sets = [
         f"train.steps={steps}",
         f"train.warmup_steps={max(1, steps // 20)}",
@@ -59,9 +63,19 @@ def train(variant: str, overrides: list[str], steps: int, seed: int, runs: Path)
         cmd += ["--set", item]
     if run_dir.exists():
         cmd.append("--resume")
-    print(" ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=REPO)
-    return weights
+    return cmd
+
+
+def run_all(commands: list[list[str]], jobs: int) -> None:
+    """Run the commands, ``jobs`` at a time; raise if any fails."""
+    pending, running = list(commands), []
+    while pending or running:
+        while pending and len(running) < jobs:
+            print(" ".join(pending[0]), flush=True)
+            running.append(subprocess.Popen(pending.pop(0), cwd=REPO))
+        finished = running.pop(0)
+        if finished.wait() != 0:
+            raise subprocess.CalledProcessError(finished.returncode, finished.args)
 
 
 def main() -> int:
@@ -70,14 +84,19 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="one run per seed and variant")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "ablation")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "memory_ablation")
+    parser.add_argument("--jobs", type=int, default=1, help="training runs side by side")
+    parser.add_argument("--bench-root", type=Path, default=BENCH, help="folder of paired development sets")
+    parser.add_argument("--val", default=str(VAL), help="held-out synthetic pairs scored first, or 'none'")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--cost-size", type=int, default=512, help="side of the CPU cost measurement")
     args = parser.parse_args()
 
-    weights = {
-        f"{name}_s{seed}": train(name, overrides, args.steps, seed, args.runs)
-        for name, overrides in VARIANTS.items()
-        for seed in args.seeds
-    }
-    sets = [VAL, *sorted(p for p in BENCH.iterdir() if p.is_dir())]
+    runs = [(name, overrides, seed) for name, overrides in VARIANTS.items() for seed in args.seeds]
+    commands = [train_command(n, [*o, *args.overrides], args.steps, s, args.runs) for n, o, s in runs]
+    run_all([c for c in commands if c is not None], args.jobs)
+    weights = {f"{n}_s{s}": args.runs / f"{n}_s{s}" / "memory.safetensors" for n, _, s in runs}
+    val = [] if args.val == "none" else [Path(args.val)]
+    sets = [*val, *sorted(p for p in args.bench_root.iterdir() if p.is_dir())]
     cmd = [
         sys.executable,
         "-m",
@@ -87,6 +106,8 @@ def main() -> int:
         str(args.out),
         "--cost-runs",
         "1",
+        "--cost-size",
+        str(args.cost_size),
         "--sets",
         *map(str, sets),
     ]
