@@ -131,10 +131,17 @@ class _ThreadCounts(torch.utils.data.Dataset):
         return torch.tensor([cv2.getNumThreads(), torch.get_num_threads()])
 
 
+@pytest.mark.timeout(60)
 def test_rendering_workers_run_single_threaded(pairs_root: Path, tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
     from derain.train.batches import BatchStream
     from derain.train.distributed import DistEnv
 
+    # OpenCV's pool already running in this process (as after validation): a setting made inside the
+    # forked worker would deadlock here
+    cv2.GaussianBlur(np.zeros((1024, 1024), np.float32), (0, 0), 5)
     train_section = parse_config(tiny_config(pairs_root, tmp_path / "run", num_workers=1)).train
     env = DistEnv(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
     counts = next(BatchStream(_ThreadCounts(), train_section, env))

@@ -63,24 +63,18 @@ class BatchStream:
         batches = [mine[i * bs : (i + 1) * bs] for i in range(self.position, n)]
         if hasattr(self.dataset, "set_epoch"):
             self.dataset.set_epoch(self.epoch)
+        if self.train.num_workers > 0:
+            # One OpenCV thread per rendering worker (the workers are the parallelism; OpenCV would start
+            # a thread per core in each). Set here, before the fork: calling it inside a forked worker
+            # deadlocks once this process has started OpenCV's pool. Torch's workers use one thread already.
+            cv2.setNumThreads(1)
         return DataLoader(
             self.dataset,
             batch_sampler=batches,
             num_workers=self.train.num_workers,
             pin_memory=self.env.device.type == "cuda",
             generator=torch.Generator().manual_seed(seed),
-            worker_init_fn=single_threaded_worker,
         )
-
-
-def single_threaded_worker(worker_id: int) -> None:
-    """One OpenCV and one torch thread per rendering worker: the workers themselves are the parallelism.
-
-    OpenCV's pool otherwise starts a thread per core in every worker, so N workers fight over the
-    cores with N x cores threads (and with the trainer's own).
-    """
-    cv2.setNumThreads(1)
-    torch.set_num_threads(1)
 
 
 def to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
