@@ -117,7 +117,7 @@ def test_gpu_forward_and_gradients_match_cpu() -> None:
     x = torch.rand(1, 3, 24, 32, dtype=torch.float64)
     results = []
     for device in ("cpu", "cuda"):
-        net, xd = model.to(device), x.to(device).requires_grad_()
+        net, xd = model.to(device), x.detach().to(device).requires_grad_()
         out = net(xd)
         out.background.square().sum().backward()
         results.append((out.background.detach().cpu(), xd.grad.cpu()))
