@@ -245,15 +245,18 @@ def test_weights_files_record_the_query_kind_and_old_files_keep_the_relu(tmp_pat
         assert torch.equal(loaded.eval()(x).background, old(x).background)
 
 
-def test_bundled_weights_still_compute_what_they_were_trained_to() -> None:
-    """The bundled file predates ``signed_query``: it must rebuild with the ReLU query, output unchanged."""
+def test_bundled_memory_is_alive() -> None:
+    """Issue #9's bar on the bundled file: signed query, distinct items, reads that differ across items."""
     _, model = build_from_file(bundled_weights("memory"))
-    assert model.config.signed_query is False
+    assert model.config.signed_query is True
+    items = torch.nn.functional.normalize(model.memory.items, dim=1)
+    cosine = items @ items.T
+    off_diagonal = cosine[~torch.eye(len(items), dtype=torch.bool)]
+    assert float(off_diagonal.mean()) < 0.9  # the collapsed file had 1.0
     torch.manual_seed(0)
-    x = torch.rand(1, 3, 61, 75)
     with torch.no_grad():
-        total = float(model.eval()(x).background.double().sum())
-    assert total == pytest.approx(6842.83386094938, abs=1e-2)  # computed with the code before the switch
+        reads = model.eval()(torch.rand(1, 3, 64, 64)).read_weights
+    assert float(reads.max() - reads.min()) > 0.01  # the collapsed file read 0.05 everywhere
 
 
 def test_fine_tuning_old_weights_keeps_their_relu_query(tmp_path) -> None:
