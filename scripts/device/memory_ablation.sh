@@ -14,7 +14,7 @@ python3 benchmarks/memory_ablation.py --steps 1200 --seeds 0 1 --jobs 6 --runs /
   --set 'data.options.exclude=[]' --set train.num_workers=2 2>&1 | grep -v 'step/s'
 for f in /tmp/abl/*/log.jsonl; do echo "$f"; tail -1 "$f" | cut -c1-400; done
 weights=()
-for v in memory_full memory_no_bsw; do for s in 0 1; do weights+=("${v}_s$s=/tmp/abl/${v}_s$s/memory.safetensors"); done; done
+for v in memory_bsw memory_no_bsw; do for s in 0 1; do weights+=("${v}_s$s=/tmp/abl/${v}_s$s/memory.safetensors"); done; done
 python3 benchmarks/memory_items.py --weights "${weights[@]}" --out "$OUT/items.md" \
   --images .gpu/bench/spa_real2/rain/0438.png .gpu/bench/rain100h_trainsub18/rain/"$(ls .gpu/bench/rain100h_trainsub18/rain | head -1)"
 wait
