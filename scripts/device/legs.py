@@ -79,9 +79,9 @@ def export_weights(name: str, run_dir: Path, out: Path) -> None:
         manifest = run_dir / "export" / "manifest.json"
         if manifest.exists():
             shutil.copy(manifest, out / f"{name}_manifest.json")
-    ckpts = sorted((run_dir / "run" / "checkpoints").glob("step_*.pt"))
-    last = int(ckpts[-1].stem.split("_")[1]) if ckpts else 0
-    for ckpt in sorted(ckpts, key=lambda c: abs(int(c.stem.split("_")[1]) - last / 2))[:1]:
+    ckpts = {int(c.stem.split("_")[1]): c for c in (run_dir / "run" / "checkpoints").glob("step_*.pt")}
+    if ckpts:
+        ckpt = ckpts[min(ckpts, key=lambda step: abs(step - max(ckpts) / 2))]
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         model_cfg = state["config"]["model"]
         model = build_model(model_cfg["name"], model_cfg["config"])
