@@ -24,4 +24,4 @@ def test_benchmark_script_imports(script: Path, monkeypatch: pytest.MonkeyPatch)
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, module)
     spec.loader.exec_module(module)  # runs the imports and definitions; main() stays behind __name__
-    assert script.stem == "_results" or callable(getattr(module, "main", None))
+    assert script.stem.startswith("_") or callable(getattr(module, "main", None))  # _name: a shared helper

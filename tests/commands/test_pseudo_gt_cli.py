@@ -45,3 +45,24 @@ def test_single_and_dataset(tmp_path) -> None:
 
     again = run_cli("pseudo-gt", "--dataset", tmp_path / "seqs", "-o", pairs)
     assert again.returncode == 2 and "already holds" in again.stderr
+
+
+def test_dataset_from_derain_synth_timelapse_reads_the_rain_frames(tmp_path) -> None:
+    """The synth layout (<scene>/rain/*.png + <scene>/clean.png): the frames are the rain/ ones, not clean.png."""
+    clean_dir = tmp_path / "photos"
+    for i in range(2):
+        write_image(clean_dir / f"photo{i}.png", _textured(48, 64, seed=i))
+    seqs = tmp_path / "seqs"
+    done = run_cli("synth", "timelapse", "--clean", clean_dir, "--out", seqs, "--count", "2", "--frames", "5")
+    assert done.returncode == 0, done.stderr
+    pairs = tmp_path / "pairs"
+    done = run_cli("pseudo-gt", "--dataset", seqs, "-o", pairs)
+    assert done.returncode == 0, done.stderr
+    scenes = sorted(p.name for p in seqs.iterdir() if p.is_dir())
+    assert len(list_images(pairs / "rain")) == 2 * 5 and [p.stem for p in list_images(pairs / "clean")] == scenes
+    truth = read_rgb(seqs / scenes[0] / "clean.png")
+    estimate = read_rgb(pairs / "clean" / f"{scenes[0]}.png")
+    assert estimate.shape == truth.shape and np.abs(estimate - truth).mean() < 0.05
+
+    single = run_cli("pseudo-gt", seqs / scenes[0], "-o", tmp_path / "one.png")
+    assert single.returncode == 0 and "5 frames" in single.stdout, single.stderr

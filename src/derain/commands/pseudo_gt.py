@@ -3,6 +3,9 @@
     derain pseudo-gt SEQUENCE -o CLEAN.png             # frame folder or video file
     derain pseudo-gt --dataset SEQ_ROOT -o PAIRS_ROOT  # one sub-folder or video per scene
 
+A frame folder with a ``rain/`` sub-folder (the layout ``derain synth timelapse`` writes, with the
+true ``clean.png`` beside it) is read from ``rain/``, as the time-lapse trainer reads it.
+
 The dataset form writes ``PAIRS_ROOT/rain/<scene>_<k>.png`` (every frame), ``clean/<scene>.png``
 (its sequence's estimate; the pairing rule ``NAME_K -> NAME`` pairs them) and ``mask/<scene>_<k>.png``
 (the binary rain mask ``M`` of SPANet's attention loss: mean absolute difference above
@@ -72,8 +75,11 @@ def _estimate(sequence: Path, options, max_frames: int | None, *, keep_frames: b
     """``(result, frames)``: the estimate, and the uint8 frames when asked (dataset mode)."""
     import numpy as np
 
+    from derain.data.datasets.timelapse import scene_frame_dir
     from derain.data.pseudo_gt import check_static, estimate_background, open_sequence
 
+    if sequence.is_dir():
+        sequence = scene_frame_dir(sequence)  # derain synth timelapse's layout: frames in rain/, clean.png beside
     with open_sequence(sequence, max_frames=max_frames) as (frames, small):
         check_static(small, max(frames.shape[1:3]), sequence, options)
         result = estimate_background(frames, options)
@@ -90,6 +96,7 @@ def _dataset(root: Path, out: Path, options, max_frames: int | None, threshold: 
 
     import torch
 
+    from derain.data.datasets.timelapse import scene_frame_dir
     from derain.data.io import list_images, write_image
     from derain.data.video import VIDEO_SUFFIXES
     from derain.losses.attention import DEFAULT_MASK_THRESHOLD, rain_mask
@@ -103,7 +110,8 @@ def _dataset(root: Path, out: Path, options, max_frames: int | None, threshold: 
     scenes = sorted(
         p
         for p in root.iterdir()
-        if not p.name.startswith(".") and ((p.is_dir() and list_images(p)) or p.suffix.lower() in VIDEO_SUFFIXES)
+        if not p.name.startswith(".")
+        and ((p.is_dir() and list_images(scene_frame_dir(p))) or p.suffix.lower() in VIDEO_SUFFIXES)
     )
     if not scenes:
         raise DerainError(f"{root}: no frame folders or videos inside")

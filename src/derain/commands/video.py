@@ -25,7 +25,7 @@ from derain.errors import ConfigError, WriteError
 if TYPE_CHECKING:
     import numpy as np
 
-    from derain.data.video import VideoInfo
+    from derain.data.video import VideoInfo, VideoWriter
 
 __all__ = ["add_parser", "run"]
 
@@ -60,13 +60,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Derain every frame in order; returns 0, or 1 if the input decoded to fewer frames than it lists."""
+    from concurrent.futures import ThreadPoolExecutor
     from contextlib import ExitStack
 
-    import numpy as np
     from tqdm import tqdm
 
     from derain.data.live import STDIN, is_url
     from derain.data.video import VideoWriter
+    from derain.inference.overlap import WriteBehind, read_ahead
 
     source = None if args.input == STDIN or is_url(args.input) else Path(args.input)
     for out in (args.output, args.compare):
@@ -86,13 +87,14 @@ def run(args: argparse.Namespace) -> int:
         compare = None
         if args.compare is not None:
             compare = stack.enter_context(VideoWriter(args.compare, info.fps, overwrite=args.overwrite))
+        pool = stack.enter_context(ThreadPoolExecutor(2, thread_name_prefix="derain-video-io"))
+        behind = WriteBehind(pool)  # encodes frame k while the model derains frame k + 1
         inputs: list[np.ndarray] = []
-        derained = derainer.frames(_keep_last(frames, inputs))
+        derained = derainer.frames(_keep_last(read_ahead(frames, pool), inputs))
         progress = tqdm(derained, total=info.frame_count, desc="derain", unit="frame", file=sys.stderr)
         for frame in progress:
-            writer.write(frame)
-            if compare is not None:
-                compare.write(np.concatenate([inputs.pop(), frame], axis=1))
+            behind.submit(_write, writer, compare, inputs.pop(), frame)
+        behind.wait()
     elapsed = time.perf_counter() - start
     if info.audio and not writer.audio_kept:
         print(
@@ -110,6 +112,15 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _write(writer: VideoWriter, compare: VideoWriter | None, source: np.ndarray, derained: np.ndarray) -> None:
+    """Encode one derained frame, and the side-by-side frame when asked (runs in the write-behind thread)."""
+    import numpy as np
+
+    writer.write(derained)
+    if compare is not None:
+        compare.write(np.concatenate([source, derained], axis=1))
 
 
 def _keep_last(frames: Iterable[np.ndarray], kept: list[np.ndarray]) -> Iterator[np.ndarray]:
