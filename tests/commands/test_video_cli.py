@@ -32,6 +32,19 @@ def test_mp4_keeps_fps_size_and_frame_count(clip, tiny_weights, tmp_path):
     assert "5 frame(s)" in result.stdout
 
 
+def test_x264_preset_is_used_and_an_unknown_one_refused(clip, tiny_weights, tmp_path):
+    import av
+
+    out = tmp_path / "fast.mp4"
+    args = ("video", clip, "-o", out, "--weights", tiny_weights, "--device", "cpu")
+    result = run_cli(*args, "--x264-preset", "ultrafast")
+    assert result.returncode == 0, result.stderr
+    with av.open(str(out)) as container:  # x264 writes its settings into the stream
+        assert b"cabac=0" in bytes(next(container.demux(video=0)))  # ultrafast turns CABAC off; faster keeps it
+    bad = run_cli(*args, "--x264-preset", "warp", "--overwrite")
+    assert bad.returncode == 2 and "warp" in bad.stderr
+
+
 def test_frame_folder_output_and_overwrite_refused(clip, tiny_weights, tmp_path):
     out = tmp_path / "frames"
     assert run_cli("video", clip, "-o", out, "--weights", tiny_weights, "--device", "cpu").returncode == 0

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from derain.commands._options import add_model_options, load_from_args
+from derain.commands._options import LazyChoices, add_model_options, load_from_args
 from derain.errors import ConfigError, WriteError
 
 if TYPE_CHECKING:
@@ -54,6 +54,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--fps", type=float, metavar="FPS", help=f"frame rate of raw frames on stdin (default {DEFAULT_RAW_FPS})"
     )
+    parser.add_argument(
+        "--x264-preset",
+        choices=LazyChoices("derain.data.video", "X264_PRESETS"),
+        metavar="NAME",
+        help="H.264 encoding speed: %(choices)s (default: faster; slower ones keep a little more detail)",
+    )
     add_model_options(parser)
     parser.set_defaults(func=run)
 
@@ -83,10 +89,13 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     audio = source if info.audio else None
     with ExitStack() as stack:
-        writer = stack.enter_context(VideoWriter(args.output, info.fps, overwrite=args.overwrite, audio_from=audio))
+        options = {"overwrite": args.overwrite}
+        if args.x264_preset is not None:
+            options["x264_preset"] = args.x264_preset
+        writer = stack.enter_context(VideoWriter(args.output, info.fps, audio_from=audio, **options))
         compare = None
         if args.compare is not None:
-            compare = stack.enter_context(VideoWriter(args.compare, info.fps, overwrite=args.overwrite))
+            compare = stack.enter_context(VideoWriter(args.compare, info.fps, **options))
         pool = stack.enter_context(ThreadPoolExecutor(2, thread_name_prefix="derain-video-io"))
         behind = WriteBehind(pool)  # encodes frame k while the model derains frame k + 1
         inputs: list[np.ndarray] = []
