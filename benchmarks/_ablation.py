@@ -52,6 +52,18 @@ def add_arguments(parser: argparse.ArgumentParser, *, steps: int, runs: Path, ou
     parser.add_argument("--cost-size", type=int, default=512, help="side of the CPU cost measurement")
 
 
+def main(ablation: Ablation, title: str, *, steps: int, seeds: list[int], description: str) -> int:
+    """The whole command line of an ablation script without extra options: parse, train, score, print."""
+    parser = argparse.ArgumentParser(description=description)
+    name = ablation.recipe.stem
+    val = REPO / "runs" / "val" / "synth_kodak"
+    out = REPO / "benchmarks" / "results" / f"{name}_ablation"
+    add_arguments(parser, steps=steps, runs=REPO / "runs" / f"{name}_ablation", out=out, val=val)
+    parser.set_defaults(seeds=seeds)
+    print(run(ablation, parser.parse_args(), title))
+    return 0
+
+
 def train_command(
     ablation: Ablation, variant: str, steps: int, seed: int, runs: Path, extra: list[str]
 ) -> list[str] | None:

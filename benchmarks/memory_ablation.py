@@ -11,7 +11,7 @@ follow the seed), so the table shows run-to-run noise beside the differences bet
 ``summary.md`` gives, per set, the mean over seeds and the half-range (max - min) / 2.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/memory_ablation.py --steps 1200 --seeds 0 1
-    -> runs/ablation/<variant>_s<seed>/ (training runs),
+    -> runs/memory_ablation/<variant>_s<seed>/ (training runs),
        benchmarks/results/memory_ablation/{report.md,report.json,summary.md}
 
 On a GPU machine the runs can go side by side (``--jobs 6``), with the data paths moved by
@@ -21,10 +21,9 @@ synthetic validation set (``--val none``).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from _ablation import REPO, Ablation, add_arguments, run
+from _ablation import REPO, Ablation, main
 
 #: variant -> `--set` overrides on top of configs/memory.yaml (explicit, so no row depends on the recipe's
 #: defaults; until BSW was switched off in the recipe, ``memory_bsw`` was called ``memory_full``).
@@ -39,15 +38,5 @@ ABLATION = Ablation(
 )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    results = REPO / "benchmarks" / "results" / "memory_ablation"
-    val = REPO / "runs" / "val" / "synth_kodak"
-    add_arguments(parser, steps=300, runs=REPO / "runs" / "ablation", out=results, val=val)
-    parser.set_defaults(seeds=[0, 1])
-    print(run(ABLATION, parser.parse_args(), "memory ablation"))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(ABLATION, "memory ablation", steps=300, seeds=[0, 1], description=__doc__.splitlines()[0]))

@@ -16,10 +16,9 @@ set (:mod:`_ablation`). Variants are the model's Table IV switches:
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from _ablation import REPO, Ablation, add_arguments, run
+from _ablation import REPO, Ablation, main
 
 ABLATION = Ablation(
     recipe=REPO / "configs" / "php.yaml",
@@ -35,15 +34,5 @@ ABLATION = Ablation(
 )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    results = REPO / "benchmarks" / "results" / "php_ablation"
-    val = REPO / "runs" / "val" / "synth_kodak"
-    add_arguments(parser, steps=1000, runs=REPO / "runs" / "php_ablation", out=results, val=val)
-    parser.set_defaults(seeds=[0, 1])
-    print(run(ABLATION, parser.parse_args(), "php Table IV ablation"))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(ABLATION, "php Table IV ablation", steps=1000, seeds=[0, 1], description=__doc__.splitlines()[0]))
