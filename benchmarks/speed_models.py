@@ -6,8 +6,8 @@ median of ``--runs`` passes of the inference engine (padding + the model's tilin
 ``derain run`` does) after one warm-up, float32, randomly initialised weights (values do not change speed).
 ``--video`` models additionally run the real CLI, ``derain video`` (bundled weights), on a ``--frames``
 long 1080p clip of the example photo under synthetic rain (H.264 in and out), timed end to end
-including start-up, decode and encode. The load average
-is recorded, because a shared machine slows every row. Writes ``benchmarks/results/speed_models.{json,md}``.
+including start-up, decode and encode. The load average is recorded, because a shared machine slows
+every row. Writes ``benchmarks/results/speed_models.{json,md}``.
 
     python benchmarks/speed_models.py --threads 2                     # all models with bundled weights
     python benchmarks/speed_models.py --models php,baseline --video php,baseline

@@ -163,9 +163,8 @@ def _exact_rate(fps: float | Fraction | str) -> Fraction:
 
 #: libx264's speed presets, fastest first.
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
-#: Half the encoding time of libx264's own default (``medium``) at the same crf, 0.8 dB PSNR lower
-#: (39.5 vs 40.2 dB against the frames written; 1080p, docs/methods/php.md "Speed"): encoding
-#: competes with the model for the same cores.
+#: About half the encoding time of libx264's own default (``medium``) at the same crf and fidelity
+#: (``benchmarks/x264_presets.py``): encoding competes with the model for the same cores.
 DEFAULT_X264_PRESET = "faster"
 
 
@@ -175,8 +174,8 @@ class VideoWriter:
     ``.mp4``/``.mkv``/``.mov`` -> H.264 (libx264, ``crf`` and speed ``x264_preset``) through PyAV,
     encoded to a temp file and renamed on close. Even sizes use ``yuv420p`` (plays everywhere); odd
     sizes use ``yuv444p`` so the frame size is kept exactly (some players, e.g. browsers, cannot play
-    4:4:4 H.264). A path without a video
-    or image suffix becomes a folder of 8-bit PNG frames ``000001.png``, ... plus ``fps.txt``,
+    4:4:4 H.264). A path without a video or image suffix becomes a folder of 8-bit PNG frames
+    ``000001.png``, ... plus ``fps.txt``,
     written under a temp name and renamed on close (:func:`derain.outputs.atomic_dir`), so a failure
     leaves nothing behind. An existing folder is replaced only with ``overwrite`` and only if derain
     wrote all of it; other suffixes (``.avi``, ``.gif``, ...) are refused rather than silently

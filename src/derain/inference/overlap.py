@@ -4,7 +4,8 @@ Without it, ``derain video`` decodes a frame, derains it, encodes it, and only t
 so the codec's time adds to the model's. FFmpeg (through PyAV) and PyTorch do their heavy work
 outside the GIL, so a helper thread can decode the next frame and encode the previous one while the
 model runs. At most one frame is in flight each way: memory stays that of three frames, and frame
-order is kept. Measured in ``benchmarks/speed_models.py`` (``derain video`` fps).
+order is kept. Measured by interleaved runs of ``derain video`` before and after (docs/methods/php.md,
+"Speed"); ``benchmarks/speed_models.py`` times the command as it is.
 """
 
 from __future__ import annotations
