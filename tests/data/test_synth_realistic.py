@@ -12,6 +12,8 @@ import pytest
 
 from conftest import smooth_image
 from derain.data.synth import (
+    MIXTURE_NAMES,
+    MIXTURES,
     REAL_MIX,
     Degradation,
     DegradeRanges,
@@ -184,6 +186,58 @@ def test_real_mix_visits_every_regime_at_its_weight(textures: Path) -> None:
     assert "texture" not in no_textures
 
 
+def test_every_mixture_name_has_a_mixture() -> None:
+    assert set(MIXTURES) == set(MIXTURE_NAMES)  # params.py names them without importing mixture.py
+
+
+def test_real_mix_2_draws_its_regimes_at_their_weights_and_veils_only_dense_rain() -> None:
+    rng = np.random.default_rng(0)
+    recipes = [draw_recipe(rng, None, "real-mix-2") for _ in range(2000)]
+    weights = {name: w for name, (w, _) in MIXTURES["real-mix-2"].regimes.items()}
+    counts = collections.Counter(r.regime for r in recipes)
+    assert set(counts) == set(weights) and "near" in counts
+    for name, w in weights.items():
+        assert abs(counts[name] / 2000 - w / sum(weights.values())) < 0.03, name
+    veiled = {r.regime for r in recipes if r.veil > 0}
+    assert veiled == {"heavy", "misty", "dark"}  # dark rain is drawn from heavy half the time
+    hazy = [r for r in recipes if r.scene_haze > 0]
+    assert abs(len(hazy) / 2000 - 0.2) < 0.03
+    assert all(0.05 <= r.scene_haze <= 0.35 and 0.6 <= r.scene_airlight <= 0.95 for r in hazy)
+
+
+def test_real_mix_2_scene_haze_stays_in_the_clean_target() -> None:
+    """Haze that belongs to the scene is in B too: a model must not learn that haze alone means rain."""
+    bg = smooth_image(48, 64)
+    rng = np.random.default_rng(3)
+    recipe = dataclasses.replace(
+        MIXTURES["real-mix-2"].regimes["light"][1](rng), scene_haze=0.3, scene_airlight=0.9, degradation=NO_CAMERA
+    )
+    comp = render_recipe(bg, recipe, rng)
+    np.testing.assert_allclose(comp.background, 0.7 * bg + 0.3 * 0.9, atol=1e-6)
+    rain_free = comp.streaks.max(axis=2) == 0
+    assert rain_free.any()
+    np.testing.assert_allclose(comp.image[rain_free], comp.background[rain_free], atol=1e-6)
+    plain = add_rain(bg, "real-mix", np.random.default_rng(0))
+    assert plain.background is bg or np.array_equal(plain.background, bg)  # real-mix never hazes B
+
+
+def test_real_mix_2_near_regime_draws_thick_bright_strokes() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        near = MIXTURES["real-mix-2"].regimes["near"][1](rng).stacks[0]
+        assert near.width >= 1.8 and near.intensity >= 0.5
+    bg = np.full((96, 96, 3), 0.3, np.float32)
+    recipe = dataclasses.replace(MIXTURES["real-mix-2"].regimes["near"][1](rng), degradation=NO_CAMERA)
+    assert render_recipe(bg, recipe, rng).image.max() > 0.7  # strokes well above the background
+
+
+def test_real_mix_2_same_seed_byte_identical() -> None:
+    bg = smooth_image(40, 40)
+    for seed in range(8):
+        a, b = (add_rain(bg, "real-mix-2", np.random.default_rng(seed)) for _ in range(2))
+        assert a.image.tobytes() == b.image.tobytes() and a.background.tobytes() == b.background.tobytes()
+
+
 def test_texture_source_resolution(tmp_path: Path, textures: Path) -> None:
     with pytest.raises(DatasetError, match="streak texture folder not found"):
         streak_source(tmp_path / "missing")
@@ -217,7 +271,7 @@ def test_rain100h_regime_is_dense_but_translucent() -> None:
 
 def test_rain_names_checked_in_one_line() -> None:
     check_rain_names("preset", ("real-mix", "medium"))
-    with pytest.raises(ConfigError, match=r"^preset: unknown name 'drizzle' \(known: real-mix, light"):
+    with pytest.raises(ConfigError, match=r"^preset: unknown name 'drizzle' \(known: real-mix, real-mix-2, light"):
         check_rain_names("preset", ("drizzle",))
     with pytest.raises(ConfigError, match=r"^preset: needs at least one name$"):
         check_rain_names("preset", ())

@@ -1,4 +1,4 @@
-"""Rain synthesis: streak layers, compositions, presets, the real-mix mixture, time-lapse scenes and videos.
+"""Rain synthesis: streak layers, compositions, presets, the real-mix mixtures, time-lapse scenes and videos.
 
 Procedural streaks follow the Photoshop recipe of paper 004 (noise -> Gaussian blur -> threshold
 -> motion blur) in depth layers where larger streaks are brighter; the occlusion-aware hybrid
@@ -12,6 +12,7 @@ from derain.data.synth.degrade import Degradation, DegradeRanges, degrade, draw_
 from derain.data.synth.drops import near_drops
 from derain.data.synth.mixture import (
     DEFAULT_STREAK_DIR,
+    MIXTURES,
     REAL_MIX,
     RainRecipe,
     add_rain,
@@ -38,6 +39,7 @@ from derain.data.synth.veil import apply_veil, draw_veil
 __all__ = [
     "COMPOSITIONS",
     "DEFAULT_STREAK_DIR",
+    "MIXTURES",
     "MIXTURE_NAMES",
     "MOTIONS",
     "PHP_DIRECTIONS",

@@ -6,6 +6,14 @@ bright sky; Garg-Nayar rendered streak textures), then, independently, a JORDER 
 near drops and camera degradations of the rainy image (Real-ESRGAN). The ranges are our choices,
 picked by looking at real photos (``bench/real``, eyes only) and matching the identity PSNR of the
 heavy regime to the real Rain100H pairs (docs/quality.md, "Rain synthesis").
+
+``real-mix-2`` fixes what models trained on ``real-mix`` got wrong (docs/quality.md, "Haze is not
+rain"): ``real-mix`` puts a faint veil on 30 % of *any* rain and always pairs it with a haze-free
+target, so models learned to dehaze every hazy photo, light rain or not (php darkened hazy Rain12
+scenes by up to 7 grey levels, 10 dB below the input there). In ``real-mix-2`` only the dense
+regimes (heavy, misty) carry a veil, a fifth of the scenes are themselves hazy *in the target*
+(haze alone is no reason to change an image), and thick bright near strokes join the regimes.
+``real-mix`` is kept unchanged so earlier legs stay reproducible seed for seed.
 """
 
 from __future__ import annotations
@@ -26,7 +34,17 @@ from derain.data.synth.streaks import render_streaks, texture_files
 from derain.data.synth.veil import apply_veil, draw_veil
 from derain.errors import DatasetError
 
-__all__ = ["DEFAULT_STREAK_DIR", "REAL_MIX", "RainRecipe", "add_rain", "draw_recipe", "render_recipe", "streak_source"]
+__all__ = [
+    "DEFAULT_STREAK_DIR",
+    "MIXTURES",
+    "REAL_MIX",
+    "Mixture",
+    "RainRecipe",
+    "add_rain",
+    "draw_recipe",
+    "render_recipe",
+    "streak_source",
+]
 
 #: Garg-Nayar streak textures next to the repository (``../shared/data/rain_streaks``).
 DEFAULT_STREAK_DIR = Path(__file__).resolve().parents[4].parent / "shared" / "data" / "rain_streaks"
@@ -49,6 +67,9 @@ class RainRecipe:
         soften: Sigma (px) of a Gaussian blur of the streak layer (0 = none): most drops are out of
             the focal plane, so real streaks are softer and fainter than the drawn ones.
         degradation: Camera degradations of the rainy image.
+        scene_haze: Strength of a uniform haze that belongs to the scene (0 = none): applied to B
+            itself, so the clean target keeps it.
+        scene_airlight: Grey level of that haze.
     """
 
     regime: str
@@ -58,6 +79,8 @@ class RainRecipe:
     drops: int = 0
     soften: float = 0.0
     degradation: Degradation = dataclasses.field(default_factory=Degradation)
+    scene_haze: float = 0.0
+    scene_airlight: float = 0.85
 
 
 def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -121,6 +144,8 @@ MISTY = StackRanges((0.004, 0.012), (10, 40), (0.3, 0.7), (2, 8), (0.1, 0.3), 3,
 RAIN100H = StackRanges((0.0006, 0.0018), (40, 110), (0.8, 2.0), 3.0, (0.2, 0.45), 2, (0.02, 0.15))
 #: Near, defocused streaks: wide, blurry, faint bands.
 BROAD_NEAR = StackRanges((0.0001, 0.0004), (50, 150), (2.5, 5.0), 3.0, (0.12, 0.3), 2, 0.02)
+#: Near, lit streaks: thick, bright, sharp strokes (SPA-Data's close rain; real-mix-2 only).
+NEAR_BRIGHT = StackRanges((0.0002, 0.0007), (25, 80), (1.8, 4.0), (2, 6), (0.5, 0.9), (1, 3), (0.05, 0.2))
 
 
 def _light(rng: np.random.Generator) -> RainRecipe:
@@ -157,6 +182,14 @@ def _dark(rng: np.random.Generator) -> RainRecipe:
     return dataclasses.replace(base, regime="dark", tone=_u(rng, 0.15, 0.55))
 
 
+def _near(rng: np.random.Generator) -> RainRecipe:
+    """Thick bright near strokes, sometimes over a light far layer."""
+    stacks = [NEAR_BRIGHT.draw(rng)]
+    if rng.random() < 0.5:
+        stacks.extend(_light(rng).stacks)
+    return RainRecipe("near", tuple(stacks))
+
+
 def _texture(rng: np.random.Generator, streak_dir: Path) -> RainRecipe:
     """A Garg-Nayar rendered streak texture, sometimes over a light procedural layer."""
     stacks = [RainParams(texture_dir=streak_dir, intensity=_u(rng, 0.4, 0.9))]
@@ -179,6 +212,28 @@ REAL_MIX: dict[str, tuple[float, _Regime]] = {
 _TEXTURE_WEIGHT = 0.18
 
 
+@dataclass(frozen=True)
+class Mixture:
+    """A named mixture: its regimes and the per-image extras it draws.
+
+    Attributes:
+        regimes: name -> (weight, recipe drawer); "texture" joins when a streak folder is available.
+        free_veil: Probability of a faint veil on a regime that has none of its own.
+        scene_haze: Probability that the scene itself is hazy (kept in the clean target).
+    """
+
+    regimes: dict[str, tuple[float, _Regime]]
+    free_veil: float
+    scene_haze: float
+
+
+#: The mixtures by name (each also in :data:`derain.data.synth.params.MIXTURE_NAMES`).
+MIXTURES: dict[str, Mixture] = {
+    "real-mix": Mixture(REAL_MIX, free_veil=0.3, scene_haze=0.0),
+    "real-mix-2": Mixture(REAL_MIX | {"near": (0.1, _near)}, free_veil=0.0, scene_haze=0.2),
+}
+
+
 def streak_source(streak_dir: str | Path | None) -> Path | None:
     """The texture folder real-mix draws from: ``streak_dir`` (must exist), else the default if present.
 
@@ -194,24 +249,31 @@ def streak_source(streak_dir: str | Path | None) -> Path | None:
     return folder
 
 
-def draw_recipe(rng: np.random.Generator, streak_dir: Path | None = None) -> RainRecipe:
-    """One image's real-mix recipe: a regime, then veil (p 0.3), near drops (p 0.15), soft streaks
-    (p 0.5, sigma 0.5-1.5), degradations.
+def draw_recipe(rng: np.random.Generator, streak_dir: Path | None = None, mixture: str = "real-mix") -> RainRecipe:
+    """One image's recipe from ``mixture``: a regime, then veil, near drops (p 0.15), soft streaks
+    (p 0.5, sigma 0.5-1.5), degradations, and for real-mix-2 a scene haze.
 
-    A regime's own veil (heavy rain) is kept; otherwise a faint one is drawn with p 0.3.
+    A regime's own veil (heavy rain) is kept; otherwise a faint one (0.05-0.3) is drawn with the
+    mixture's ``free_veil`` probability. A scene haze has strength 0.05-0.35 and a grey of 0.6-0.95.
+    Draws happen in a fixed order, and extras a mixture never uses are not drawn, so ``real-mix``
+    recipes are the same seed for seed as before real-mix-2 existed.
     """
-    regimes: dict[str, tuple[float, _Regime]] = dict(REAL_MIX)
+    spec = MIXTURES[mixture]
+    regimes: dict[str, tuple[float, _Regime]] = dict(spec.regimes)
     if streak_dir is not None:
         regimes["texture"] = (_TEXTURE_WEIGHT, lambda r: _texture(r, streak_dir))
     names = list(regimes)
     weights = np.array([regimes[n][0] for n in names])
     recipe = regimes[names[int(rng.choice(len(names), p=weights / weights.sum()))]][1](rng)
-    veil_on, drops_on, soft_on = rng.random(3) < (0.3, 0.15, 0.5)
+    veil_on, drops_on, soft_on = rng.random(3) < (spec.free_veil, 0.15, 0.5)
     veil = recipe.veil or (_u(rng, 0.05, 0.3) if veil_on else 0.0)
     drops = int(rng.integers(1, 6)) if drops_on else 0
     soften = _u(rng, 0.5, 1.5) if soft_on else 0.0
     degradation = draw_degradation(REAL_MIX_DEGRADE, rng)
-    return dataclasses.replace(recipe, veil=veil, drops=drops, soften=soften, degradation=degradation)
+    recipe = dataclasses.replace(recipe, veil=veil, drops=drops, soften=soften, degradation=degradation)
+    if spec.scene_haze > 0 and rng.random() < spec.scene_haze:
+        recipe = dataclasses.replace(recipe, scene_haze=_u(rng, 0.05, 0.35), scene_airlight=_u(rng, 0.6, 0.95))
+    return recipe
 
 
 def render_recipe(
@@ -225,8 +287,11 @@ def render_recipe(
     """Render ``recipe`` on B: streaks (composition or tone), JORDER veil, near drops, haze, degradations.
 
     Near drops come after the veil: they are in front of the rain. ``streaks`` is the summed
-    streak layer, raised to the near drops' alpha where they cover more.
+    streak layer, raised to the near drops' alpha where they cover more. A recipe's scene haze is
+    applied to B first, so the composite's ``background`` (the clean target) is the hazy scene.
     """
+    if recipe.scene_haze > 0:
+        background = apply_veil(background, 1.0 - recipe.scene_haze, recipe.scene_airlight)
     h, w = background.shape[:2]
     layer = np.zeros((h, w), np.float32)
     for stack in recipe.stacks:
@@ -278,7 +343,7 @@ def add_rain(
         raise ValueError(f"background must be (H, W, 3), got shape {background.shape}")
     background = np.asarray(background, dtype=np.float32)
     if isinstance(params_or_preset, str) and params_or_preset in MIXTURE_NAMES:
-        recipe = draw_recipe(rng, streak_source(streak_dir))
+        recipe = draw_recipe(rng, streak_source(streak_dir), params_or_preset)
         return render_recipe(background, recipe, rng, composition=composition, haze=haze)
     params = resolve_params(params_or_preset)
     layer = render_streaks(background.shape[:2], params, rng)

@@ -61,7 +61,7 @@ def _frame_renderer(
     whole sequence, while streaks, the veil's pattern and drop positions are new every frame.
     """
     if isinstance(preset, str) and preset in MIXTURE_NAMES:
-        recipe = draw_recipe(rng, streak_source(streak_dir))
+        recipe = draw_recipe(rng, streak_source(streak_dir), preset)
         return lambda clean: render_recipe(clean, recipe, rng, composition=composition)
     regime = draw_regime(resolve_params(preset), rng)
     return lambda clean: compose(clean, render_streaks(clean.shape[:2], regime, rng), regime, composition)

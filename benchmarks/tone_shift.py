@@ -1,0 +1,97 @@
+"""Does a model change a photo's tone? Per image: PSNR-Y, mean Y shift against the clean image, and
+PSNR-Y on rain-free pixels only (where the right output is the input).
+
+A model that learned to remove a rain veil from every image darkens hazy scenes even when their
+rain is light; this finds those images (docs/quality.md, "Haze is not rain"). Rain-free pixels are
+those whose Y differs from the clean image's by under 3 % of the range.
+
+    python benchmarks/tone_shift.py --models php,fastnet,baseline [--weights LABEL=FILE ...] [--set DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import derain
+from _results import markdown_table, write_results
+from derain.data.io import read_rgb
+from derain.data.pairing import find_paired_layout, pair_folders
+from derain.eval.metrics import rgb_to_y
+from derain.hardware import describe_hardware
+
+REPO = Path(__file__).resolve().parents[1]
+RAIN12 = REPO.parent / "shared" / "data" / "bench" / "paired" / "rain12"
+#: Y difference (on the 0-255 scale) below which a pixel counts as rain-free.
+RAIN_FREE_Y = 0.03 * 255
+
+
+def _psnr_y(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a - b) ** 2))
+    return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
+
+
+def score_image(output: np.ndarray, rain: np.ndarray, clean: np.ndarray) -> dict[str, float]:
+    """PSNR-Y, mean Y shift (output - clean, grey levels) and rain-free PSNR-Y of one output."""
+    y_out, y_rain, y_clean = rgb_to_y(output), rgb_to_y(rain), rgb_to_y(clean)
+    free = np.abs(y_rain - y_clean) < RAIN_FREE_Y
+    return {
+        "psnr_y": _psnr_y(y_out, y_clean),
+        "shift_y": float((y_out - y_clean).mean()),
+        "free_psnr_y": _psnr_y(y_out[free], y_clean[free]),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="php,fastnet,baseline", help="bundled models, comma-separated")
+    parser.add_argument("--weights", action="append", default=[], help="LABEL=FILE: also score these weights")
+    parser.add_argument("--set", type=Path, default=RAIN12, help="paired folder (rain/ + clean/)")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    args = parser.parse_args()
+    if not args.set.is_dir():
+        print(f"tone_shift: {args.set} not found (needs ../shared/data)", file=sys.stderr)
+        return 1
+    torch.set_num_threads(2)
+    sources = {name: name for name in args.models.split(",") if name}
+    sources |= dict(item.split("=", 1) for item in args.weights)
+    models = {label: derain.load(source, "cpu") for label, source in sources.items()}
+    rain_dir, clean_dir = find_paired_layout(args.set)
+    per_image: dict[str, dict[str, dict[str, float]]] = {}
+    for rain_file, clean_file in pair_folders(rain_dir, clean_dir):
+        rain, clean = read_rgb(rain_file), read_rgb(clean_file)
+        rows = {"identity": score_image(rain, rain, clean)}
+        rows |= {label: score_image(np.clip(model(rain), 0, 1), rain, clean) for label, model in models.items()}
+        per_image[rain_file.name] = rows
+    labels = ["identity", *models]
+    header = ["image", *(f"{label} PSNR-Y / ΔY / free" for label in labels)]
+    table = [
+        [name, *(f"{r[x]['psnr_y']:.2f} / {r[x]['shift_y']:+.1f} / {r[x]['free_psnr_y']:.1f}" for x in labels)]
+        for name, r in per_image.items()
+    ]
+    mean = {
+        x: {k: float(np.mean([r[x][k] for r in per_image.values()])) for k in ("psnr_y", "shift_y")} for x in labels
+    }
+    worst = {x: float(min(r[x]["shift_y"] for r in per_image.values())) for x in labels}
+    table.append(["**mean**", *(f"{mean[x]['psnr_y']:.2f} / {mean[x]['shift_y']:+.1f} / —" for x in labels)])
+    table.append(["**most negative ΔY**", *(f"{worst[x]:+.1f}" for x in labels)])
+    command = "python benchmarks/tone_shift.py --models " + args.models
+    command += "".join(f" --weights {w}" for w in args.weights)
+    text = (
+        f"# Tone shift on {args.set.name}\n\nPer image: PSNR-Y / mean Y shift against the clean image "
+        f"(grey levels, output − clean) / PSNR-Y on rain-free pixels (|Y_rain − Y_clean| < {RAIN_FREE_Y:.1f}).\n\n"
+        + "\n".join(markdown_table(header, table))
+        + f"\n\n`{command}`\n"
+    )
+    data = {"environment": describe_hardware(torch.device("cpu")), "set": args.set.name, "sources": sources}
+    write_results(args.out, f"tone_shift_{args.set.name}", data | {"per_image": per_image, "mean": mean}, text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
