@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -52,10 +53,16 @@ def add_arguments(parser: argparse.ArgumentParser, *, steps: int, runs: Path, ou
     parser.add_argument("--cost-size", type=int, default=512, help="side of the CPU cost measurement")
 
 
-def main(ablation: Ablation, title: str, *, steps: int, seeds: list[int], description: str) -> int:
-    """The whole command line of an ablation script without extra options: parse, train, score, print."""
+def main(
+    ablation: Ablation, title: str, *, steps: int, seeds: list[int], description: str, name: str | None = None
+) -> int:
+    """The whole command line of an ablation script without extra options: parse, train, score, print.
+
+    Runs and results go to ``runs/<name>_ablation`` and ``benchmarks/results/<name>_ablation``
+    (``name`` defaults to the recipe's stem).
+    """
     parser = argparse.ArgumentParser(description=description)
-    name = ablation.recipe.stem
+    name = name or ablation.recipe.stem
     val = REPO / "runs" / "val" / "synth_kodak"
     out = REPO / "benchmarks" / "results" / f"{name}_ablation"
     add_arguments(parser, steps=steps, runs=REPO / "runs" / f"{name}_ablation", out=out, val=val)
@@ -104,6 +111,11 @@ def run_all(commands: list[list[str]], jobs: int) -> None:
             raise subprocess.CalledProcessError(finished.returncode, finished.args)
 
 
+def _from_repo(path: Path) -> str:
+    """``path`` relative to the repository (bench runs there), so reports hold no local absolute paths."""
+    return os.path.relpath(path.resolve(), REPO)
+
+
 def run(ablation: Ablation, args: argparse.Namespace, title: str) -> str:
     """Train every chosen variant x seed, score them all with ``derain bench``, write and return ``summary.md``."""
     variants = args.variants or list(ablation.variants)
@@ -116,9 +128,9 @@ def run(ablation: Ablation, args: argparse.Namespace, title: str) -> str:
     val = [] if args.val == "none" else [Path(args.val)]
     sets = [*val, *sorted(p for p in args.bench_root.iterdir() if p.is_dir())]
     cmd = [sys.executable, "-m", "derain", "bench", "--out", str(args.out), "--cost-runs", "1"]
-    cmd += ["--cost-size", str(args.cost_size), "--sets", *map(str, sets)]
+    cmd += ["--cost-size", str(args.cost_size), "--sets", *map(_from_repo, sets)]
     for name, seed in runs:
-        cmd += ["--weights", f"{name}_s{seed}={args.runs / f'{name}_s{seed}' / ablation.weights_name}"]
+        cmd += ["--weights", f"{name}_s{seed}={_from_repo(args.runs / f'{name}_s{seed}' / ablation.weights_name)}"]
     print(" ".join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=REPO)
     report = json.loads((args.out / "report.json").read_text())
