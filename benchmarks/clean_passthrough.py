@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from _results import markdown_table, write_results
+from derain.commands._options import parse_weights
 from derain.data.io import list_images, read_rgb
 from derain.errors import DerainError
 from derain.eval.bench import bundled_models, load_models
@@ -38,8 +39,7 @@ def main() -> int:
     args = parser.parse_args()
 
     names = args.models.split(",") if args.models else bundled_models()
-    extra = dict(item.split("=", 1) for item in args.weights)
-    models = load_models(names, {label: Path(path) for label, path in extra.items()}, device=args.device)
+    models = load_models(names, parse_weights(args.weights), device=args.device)
     sets = sorted(p for p in (args.data / "paired").iterdir() if (p / "clean").is_dir())
     table: dict[str, dict[str, dict[str, float]]] = {}
     for folder in sets:

@@ -22,6 +22,7 @@ import torch
 
 import derain
 from _results import markdown_table, write_results
+from derain.commands._options import parse_weights
 from derain.data.io import read_image
 from derain.data.synth.mixture import MIXTURES, RainRecipe, render_recipe
 from derain.eval.metrics import psnr
@@ -70,7 +71,8 @@ def main() -> int:
         print(f"real_mix_regimes: {KODAK} not found (needs ../shared/data)", file=sys.stderr)
         return 1
     torch.set_num_threads(1)
-    models = {name: name for name in args.models.split(",") if name} | dict(w.split("=", 1) for w in args.weights)
+    models = {name: name for name in args.models.split(",") if name}
+    models |= {label: str(file) for label, file in parse_weights(args.weights).items()}
     table = score(models, sorted(KODAK.glob("*.png"))[: args.photos], args.size)
     columns = ["input", *models]
     rows = [[regime, *(f"{table[regime][c]:.2f}" for c in columns)] for regime in REGIMES]

@@ -19,6 +19,7 @@ import torch
 
 import derain
 from _results import markdown_table, write_results
+from derain.commands._options import parse_weights
 from derain.data.io import read_rgb
 from derain.data.pairing import find_paired_layout, pair_folders
 from derain.eval.metrics import rgb_to_y
@@ -58,7 +59,7 @@ def main() -> int:
         return 1
     torch.set_num_threads(2)
     sources = {name: name for name in args.models.split(",") if name}
-    sources |= dict(item.split("=", 1) for item in args.weights)
+    sources |= {label: str(file) for label, file in parse_weights(args.weights).items()}
     models = {label: derain.load(source, "cpu") for label, source in sources.items()}
     rain_dir, clean_dir = find_paired_layout(args.set)
     per_image: dict[str, dict[str, dict[str, float]]] = {}

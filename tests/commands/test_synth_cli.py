@@ -72,12 +72,12 @@ def test_unknown_preset_is_one_line_listing_presets(clean_dir: Path, tmp_path: P
     assert not (tmp_path / "o").exists()
 
 
-def test_pairs_default_to_real_mix_byte_identical(clean_dir: Path, tmp_path: Path) -> None:
+def test_pairs_default_to_real_mix_2_byte_identical(clean_dir: Path, tmp_path: Path) -> None:
     args = ["synth", "pairs", "--clean", clean_dir, "--count", "2", "--seed", "3"]
     runs = [run_cli(*args, "--out", tmp_path / name) for name in ("a", "b")]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     assert _files(tmp_path / "a") == _files(tmp_path / "b")
-    explicit = run_cli(*args, "--out", tmp_path / "c", "--preset", "real-mix")
+    explicit = run_cli(*args, "--out", tmp_path / "c", "--preset", "real-mix-2")
     assert explicit.returncode == 0 and _files(tmp_path / "c") == _files(tmp_path / "a")
 
 

@@ -300,11 +300,11 @@ def pool(tmp_path: Path) -> Path:
     return tmp_path / "clean"
 
 
-def test_synthetic_pairs_default_to_real_mix_and_repeat(pool: Path) -> None:
+def test_synthetic_pairs_default_to_real_mix_2_and_repeat(pool: Path) -> None:
     from derain.data.datasets import build_dataset
 
     ds = build_dataset("synthetic_pairs", clean_dir=str(pool), crop=32, seed=5)
-    assert ds.options.preset == ("real-mix",)
+    assert ds.options.preset == ("real-mix-2",)
     first, again = ds[3], build_dataset("synthetic_pairs", clean_dir=str(pool), crop=32, seed=5)[3]
     assert first["rain"].shape == (3, 32, 32) and first["rain"].numpy().tobytes() == again["rain"].numpy().tobytes()
 

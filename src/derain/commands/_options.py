@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from derain import DEFAULT_MODEL
-from derain.errors import ModelError
+from derain.errors import ConfigError, ModelError
 
 if TYPE_CHECKING:
     from derain.api import Derainer
@@ -31,6 +31,7 @@ __all__ = [
     "load_from_args",
     "non_negative_float",
     "non_negative_int",
+    "parse_weights",
     "positive_float",
     "positive_int",
 ]
@@ -158,3 +159,16 @@ def non_negative_float(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
     return value
+
+
+def parse_weights(items: list[str]) -> dict[str, Path]:
+    """``["a=x.safetensors", ...]`` -> ``{"a": Path("x.safetensors")}``; labels must be unique."""
+    parsed: dict[str, Path] = {}
+    for item in items:
+        label, sep, file = item.partition("=")
+        if not sep or not label or not file:
+            raise ConfigError(f"--weights {item!r}: expected LABEL=FILE")
+        if label in parsed:
+            raise ConfigError(f"--weights: label {label!r} given twice")
+        parsed[label] = Path(file)
+    return parsed

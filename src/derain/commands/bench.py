@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from derain.commands._options import add_device_option, add_tile_option, positive_int
+from derain.commands._options import add_device_option, add_tile_option, parse_weights, positive_int
 from derain.errors import ConfigError
 
 __all__ = ["add_parser", "run"]
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     if names == ["all"]:
         names = bundled_models()
-    models = load_models(names, _parse_weights(args.weights), device=args.device, tile=args.tile)
+    models = load_models(names, parse_weights(args.weights), device=args.device, tile=args.tile)
     report = run_bench(
         models,
         args.sets,
@@ -83,16 +83,3 @@ def run(args: argparse.Namespace) -> int:
         updated = update_dev_scores(report, models)
         print(f"manifest dev_scores updated: {', '.join(updated) or 'none (no bundled models)'}", file=sys.stderr)
     return 0
-
-
-def _parse_weights(items: list[str]) -> dict[str, Path]:
-    """``["a=x.safetensors", ...]`` -> ``{"a": Path("x.safetensors")}``; labels must be unique."""
-    parsed: dict[str, Path] = {}
-    for item in items:
-        label, sep, file = item.partition("=")
-        if not sep or not label or not file:
-            raise ConfigError(f"--weights {item!r}: expected LABEL=FILE")
-        if label in parsed:
-            raise ConfigError(f"--weights: label {label!r} given twice")
-        parsed[label] = Path(file)
-    return parsed

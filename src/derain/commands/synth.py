@@ -44,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     parser.add_argument("--count", type=positive_int, default=10, metavar="N", help="pairs, scenes or clips")
     parser.add_argument(
-        "--preset", metavar="NAME", help="rain preset or mixture (default: real-mix for pairs/sheet, else medium)"
+        "--preset", metavar="NAME", help="rain preset or mixture (default: real-mix-2 for pairs/sheet, else medium)"
     )
     parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed")
     parser.add_argument("--frames", type=positive_int, metavar="N", help="frames per scene/clip (8 / 24)")
@@ -61,7 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--streaks",
         type=Path,
         metavar="DIR",
-        help="streak textures: a preset uses them instead, real-mix draws from them",
+        help="streak textures: a preset uses them instead, a mixture draws from them",
     )
     parser.add_argument("--real", type=Path, metavar="DIR", help="real rainy photos to show first in each row (sheet)")
     parser.add_argument(

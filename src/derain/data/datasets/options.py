@@ -97,7 +97,7 @@ class SyntheticOptions(CommonOptions):
         length: items per (virtual) epoch.
         preset: rain preset name(s) from :data:`derain.data.synth.PRESETS`; one is drawn per item.
         composition: rain composition name(s) (additive, screen, occlusion); one is drawn per item.
-        streak_dir: folder of streak textures that the real-mix mixture draws from; default
+        streak_dir: folder of streak textures that the real-mix mixtures draw from; default
             ``../shared/data/rain_streaks`` next to the repository when present (else no textures).
     """
 
@@ -116,13 +116,13 @@ class SyntheticOptions(CommonOptions):
 
 @dataclass(frozen=True, kw_only=True)
 class SyntheticPairsOptions(SyntheticOptions):
-    """Options of ``synthetic_pairs``; the default rain is the ``real-mix`` mixture.
+    """Options of ``synthetic_pairs``; the default rain is the ``real-mix-2`` mixture (docs/quality.md).
 
     Attributes:
         haze: strength in [0, 1] of the veil :func:`derain.data.synth.add_rain` lays over the rainy image.
     """
 
-    preset: tuple[str, ...] = ("real-mix",)
+    preset: tuple[str, ...] = ("real-mix-2",)
     haze: UnitFloat = 0.0
 
 

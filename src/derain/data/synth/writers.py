@@ -47,7 +47,12 @@ SynthKind = Literal["pairs", "timelapse", "video", "sheet"]
 DEFAULT_FRAMES: dict[str, int] = {"pairs": 1, "timelapse": 8, "video": 24, "sheet": 1}
 #: Rain per kind when the request leaves ``preset`` unset: real-mix, the training default, for
 #: single images; sequences keep ``medium`` (``--preset real-mix`` works for them too).
-DEFAULT_PRESETS: dict[str, str] = {"pairs": "real-mix", "sheet": "real-mix", "timelapse": "medium", "video": "medium"}
+DEFAULT_PRESETS: dict[str, str] = {
+    "pairs": "real-mix-2",
+    "sheet": "real-mix-2",
+    "timelapse": "medium",
+    "video": "medium",
+}
 _SHEET_ROWS = 6
 _THUMB_HEIGHT = 128
 #: Comparison sheet: synthetic samples after each real photo, and the photos' long side (the
