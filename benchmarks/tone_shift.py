@@ -3,7 +3,10 @@ PSNR-Y on rain-free pixels only (where the right output is the input).
 
 A model that learned to remove a rain veil from every image darkens hazy scenes even when their
 rain is light; this finds those images (docs/quality.md, "Haze is not rain"). Rain-free pixels are
-those whose Y differs from the clean image's by under 3 % of the range.
+those whose Y differs from the clean image's by under 3 % of the range. PSNR is computed here on Y
+(``rgb_to_y``) rather than with ``derain.eval.metrics.psnr`` because it is also taken over a pixel
+subset; outputs are not quantised, so whole-image figures can differ from ``derain bench`` in the
+third decimal.
 
     python benchmarks/tone_shift.py --models php,fastnet,baseline [--weights LABEL=FILE ...] [--set DIR]
 """

@@ -45,8 +45,8 @@ SynthKind = Literal["pairs", "timelapse", "video", "sheet"]
 
 #: Frames per scene/clip when the request leaves ``frames`` unset.
 DEFAULT_FRAMES: dict[str, int] = {"pairs": 1, "timelapse": 8, "video": 24, "sheet": 1}
-#: Rain per kind when the request leaves ``preset`` unset: real-mix, the training default, for
-#: single images; sequences keep ``medium`` (``--preset real-mix`` works for them too).
+#: Rain per kind when the request leaves ``preset`` unset: real-mix-2, the training default, for
+#: single images; sequences keep ``medium`` (``--preset real-mix-2`` works for them too).
 DEFAULT_PRESETS: dict[str, str] = {
     "pairs": "real-mix-2",
     "sheet": "real-mix-2",
