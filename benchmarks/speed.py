@@ -37,6 +37,7 @@ def worker(name: str, size: int, tile: int, runs: int) -> dict[str, float]:
     """One measurement in this process: median ms and peak RSS (MiB) before and after running."""
     model = build_model(name).eval().requires_grad_(False)
     engine = Engine.for_model(model, torch.device("cpu"), torch.float32, tile=tile)
+    engine.prepare(model)
     x = torch.rand(1, 3, size, size)
     rss_model = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     engine.run(make_step(model), x)  # warm-up

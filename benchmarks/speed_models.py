@@ -48,6 +48,7 @@ def worker(name: str, runs: int, sizes: list[str]) -> dict[str, float]:
     """
     model = build_model(name).eval().requires_grad_(False)
     engine = Engine.for_model(model, torch.device("cpu"), torch.float32)  # the model's tiling policy, as `derain run`
+    engine.prepare(model)  # and its memory format, as `derain run`
     engine.run(make_step(model), torch.rand(1, 3, *SIZES[sizes[0]]))  # warm-up
     out = {}
     for label in sizes:

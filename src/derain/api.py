@@ -72,8 +72,8 @@ def load(
         name, model = str(name_or_path), build_from_file(path)[1]
     dev = pick_device(device)
     compute = pick_dtype(dtype, dev)
-    model.eval().requires_grad_(False).to(dev, compute)
     engine = Engine.for_model(model, dev, compute, tile=tile, overlap=overlap)
+    engine.prepare(model.eval().requires_grad_(False))
     return Derainer(model, name, engine, batch_size=batch_size)
 
 

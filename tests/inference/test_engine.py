@@ -7,6 +7,7 @@ import itertools
 import pytest
 import torch
 
+import derain
 from conftest import smooth_image
 from derain.errors import ConfigError
 from derain.inference import Engine, RecurrentStep, derain_frames, image_step, pick_device, pick_dtype
@@ -43,6 +44,13 @@ def test_tile_spans_start_on_the_model_grid_and_keep_the_overlap(size, tile, ove
 def test_tile_side_shares_the_image_evenly_with_as_few_tiles(size, max_tile, overlap, side):
     assert tile_side(size, max_tile, overlap) == side
     assert len(tile_starts(size, side, overlap)) == len(tile_starts(size, max_tile, overlap))
+
+
+def test_channels_last_on_cpu_for_the_engine_and_the_loaded_weights():
+    assert Engine.for_model(build_model("php"), CPU, torch.float32).channels_last
+    loaded = derain.load("php", "cpu")
+    assert loaded.engine.channels_last
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in loaded.model.parameters() if p.dim() == 4)
 
 
 def test_tiled_equals_untiled_for_a_finite_receptive_field():

@@ -9,6 +9,7 @@ which also runs end to end: training with truncated BPTT, validation on a clip, 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,6 +113,20 @@ def test_export_where_supported(name: str, tmp_path: Path) -> None:
     x = _image(16, 24)
     with torch.no_grad():
         torch.testing.assert_close(torch.jit.load(str(path))(x), model(x).background, atol=1e-5, rtol=0)
+
+
+def test_channels_last_gives_the_untouched_layout_s_output(name: str) -> None:
+    model = _build(name).eval().requires_grad_(False)
+    with torch.no_grad():  # non-zero heads (several start at zero), so the output is not the input
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    x = _image(40, 56)
+    plain = Engine(CPU, torch.float32, model.size_divisor, tile=0)
+    last = Engine(CPU, torch.float32, model.size_divisor, tile=0, channels_last=True)
+    ref = plain.run(make_step(model), x)
+    out = last.run(make_step(last.prepare(copy.deepcopy(model))), x)
+    assert (ref - x).abs().max() > 1e-3
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=0)
 
 
 def test_tiled_against_untiled_where_the_policy_says_they_agree(name: str) -> None:
