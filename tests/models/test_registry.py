@@ -115,7 +115,7 @@ def test_export_where_supported(name: str, tmp_path: Path) -> None:
         torch.testing.assert_close(torch.jit.load(str(path))(x), model(x).background, atol=1e-5, rtol=0)
 
 
-def test_channels_last_gives_the_untouched_layout_s_output(name: str) -> None:
+def test_channels_last_matches_the_default_layout(name: str) -> None:
     model = _build(name).eval().requires_grad_(False)
     with torch.no_grad():  # non-zero heads (several start at zero), so the output is not the input
         for p in model.parameters():
