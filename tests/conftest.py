@@ -55,9 +55,13 @@ def tiny_image() -> np.ndarray:
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A randomly initialised :data:`TINY` baseline saved as a ``.safetensors`` file, shared by the session."""
-    from derain.checkpoint import save_weights  # torch: imported only by the tests that ask for weights
+    import torch  # torch: imported only by the tests that ask for weights
+
+    from derain.checkpoint import save_weights
     from derain.models import build_model
 
+    # Seeded: otherwise the weights depend on whichever test drew random numbers before, in this worker.
+    torch.manual_seed(0)
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     return save_weights(build_model("baseline", TINY), path, model_name="baseline", config=TINY)
 
