@@ -6,9 +6,12 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from derain.checkpoint import save_weights
 from derain.layers.pyramid import ContrastAwarePooling, PHPBlock
 from derain.models import MODELS, build_model
 from derain.models.php import block_dilations
+from derain.train.config import ModelSection
+from derain.train.warmstart import initial_model
 
 TINY_PHP = {"width": 8, "blocks": 2, "refine_width": 4, "refine_blocks": 1}
 
@@ -126,3 +129,54 @@ def test_table_iv_variants_build_and_run(pyramid, pooling):
     model = build_model("php", {**TINY_PHP, "pyramid": pyramid, "pooling": pooling})
     assert (model.structure.pool is None) == (pooling == "none")
     assert model(torch.rand(1, 3, 16, 16)).background.shape == (1, 3, 16, 16)
+
+
+def _gated_model_with_a_working_first_subnetwork() -> torch.nn.Module:
+    model = build_model("php", {**TINY_PHP, "detail_gate": True})
+    torch.manual_seed(0)
+    torch.nn.init.normal_(model.structure.head.weight, std=0.5)  # X^c differs from Y
+    return model
+
+
+def test_detail_gate_starts_closed_and_is_trainable():
+    model = _gated_model_with_a_working_first_subnetwork()
+    x = torch.rand(1, 3, 24, 20)
+    out = model(x)
+    assert (out.coarse - x).abs().max() > 0.05
+    assert torch.allclose(out.background, out.coarse.clamp(0, 1), atol=1e-6)  # zero gate: X = X^c
+    out.background.mean().backward()
+    assert model.gate.weight.grad.abs().sum() > 0
+
+
+def test_open_detail_gate_passes_the_inputs_high_frequencies():
+    model = _gated_model_with_a_working_first_subnetwork()
+    with torch.no_grad():
+        model.gate.bias.fill_(1.0)  # g = 1 everywhere: X = X^c + (Y - X^c) = Y
+    x = torch.rand(1, 3, 24, 20)
+    out = model(x)
+    assert (out.coarse - x).abs().max() > 0.05
+    assert torch.allclose(out.background, x, atol=1e-6)
+    with torch.no_grad():
+        model.gate.bias.view(3, -1)[1:].zero_()  # pixel-shuffle groups: channel 0 open, 1 and 2 closed
+    out = model(x)
+    assert torch.allclose(out.background[:, 0], x[:, 0], atol=1e-6)
+    assert torch.allclose(out.background[:, 1:], out.coarse[:, 1:].clamp(0, 1), atol=1e-6)
+
+
+def test_gated_model_grown_from_gateless_weights_computes_what_they_did(tmp_path):
+    old = build_model("php", TINY_PHP)
+    torch.manual_seed(1)
+    for head in (old.structure.head, old.detail.head):
+        torch.nn.init.normal_(head.weight, std=0.3)
+    save_weights(old, tmp_path / "php.safetensors", model_name="php", config=TINY_PHP)
+    section = ModelSection(
+        name="php",
+        config={**TINY_PHP, "detail_gate": True},
+        init=str(tmp_path / "php.safetensors"),
+        init_map={"structure": "structure", "detail": "detail"},
+    )
+    grown = initial_model(section)
+    x = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        assert (old(x).background - x).abs().max() > 0.05
+        assert torch.allclose(grown(x).background, old(x).background, atol=1e-6)
