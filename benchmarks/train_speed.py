@@ -9,7 +9,8 @@ DataLoader workers and optimiser step), then ``--steps`` steps are timed after `
   does not depend on how busy the shared machine was: ``samples / (trainer + worker CPU-seconds)``.
 
 ``--amp bf16`` times the step under CPU bf16 autocast, the way the trainer would run it on CUDA
-(the trainer itself runs CPUs in float32). Writes ``benchmarks/results/train_speed.md`` (and ``.json``)::
+(the trainer itself runs CPUs in float32); ``--layout channels_last`` times ``train.channels_last``.
+Writes ``benchmarks/results/train_speed.md`` (and ``.json``)::
 
     OMP_NUM_THREADS=1 python benchmarks/train_speed.py --models baseline timelapse memory fastnet
 """
@@ -28,7 +29,6 @@ import torch
 
 from _results import write_json, write_markdown
 from derain.hardware import cpu_model
-from derain.train.batches import to_device
 from derain.train.config import load_config
 from derain.train.distributed import init_distributed
 from derain.train.trainer import _Run
@@ -49,11 +49,12 @@ def _worker_pids(run: _Run) -> list[int]:
     return [w.pid for w in getattr(it, "_workers", [])] if it is not None else []
 
 
-def measure(model: str, workers: int, amp: str, steps: int, warmup: int) -> dict:
+def measure(model: str, workers: int, amp: str, layout: str, steps: int, warmup: int) -> dict:
     """Time ``steps`` training steps of ``configs/<model>.yaml`` with ``workers`` data workers."""
     with tempfile.TemporaryDirectory() as tmp:
         overrides = ["val=null", "output.export=null", f"output.dir={tmp}/run", "train.device=cpu"]
         overrides += [f"train.num_workers={workers}", f"train.steps={warmup + steps}"]
+        overrides += [f"train.channels_last={layout == 'channels_last'}"]
         config = load_config(REPO / "configs" / f"{model}.yaml", overrides)
         env = init_distributed("cpu")
         run = _Run(config, env, "train_speed", None)
@@ -63,7 +64,7 @@ def measure(model: str, workers: int, amp: str, steps: int, warmup: int) -> dict
                 pids = _worker_pids(run)
                 cpu0 = time.process_time(), [_cpu_seconds(p) for p in pids]
             t0 = time.perf_counter()
-            batch = to_device(next(run.stream), env.device)
+            batch = run.next_batch()
             t1 = time.perf_counter()
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp == "bf16"):
                 run._optimise(batch, i / (warmup + steps))
@@ -82,6 +83,7 @@ def measure(model: str, workers: int, amp: str, steps: int, warmup: int) -> dict
             "data": config.data.kind,
             "workers": workers,
             "amp": amp,
+            "layout": layout,
             "threads": torch.get_num_threads(),
             "step_ms": round(1000 * statistics.median(times), 1),
             "wait_ms": round(1000 * statistics.median(waits), 1),
@@ -100,20 +102,21 @@ def write_report(rows: list[dict], path: Path) -> None:
         "# Training speed on the CPU",
         "",
         f"`python benchmarks/train_speed.py` on {cpu_model()} ({os.cpu_count()} cores, torch {torch.__version__});",
-        "each row's options are its columns (`--models M --workers W --amp P`; `--append` adds rows).",
+        "each row's options are its columns (`--models M --workers W --amp P --layout L`; `--append` adds rows).",
         "One trainer thread (`OMP_NUM_THREADS=1`); `workers` DataLoader processes render the synthetic data.",
         "`wait` is the time the trainer waited for the next batch. `CPU-ms/step` (trainer process) and",
         "`samples/CPU-s` (trainer + workers) count CPU time, so they hold on a busy machine; `step ms`,",
         "`wait ms` and `samples/s` are wall-clock and depend on the load (1-minute load average in the last",
         "column; the machine has 2 cores).",
         "",
-        "| model | data | batch x crop | workers | precision | steps | CPU-ms/step | samples/CPU-s "
+        "| model | data | batch x crop | workers | precision | layout | steps | CPU-ms/step | samples/CPU-s "
         "| step ms | wait ms | wait share | samples/s | worker CPU-s | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['model']} | {r['data']} | {r['batch']} x {r['crop']} | {r['workers']} | {r['amp']} | {r['steps']} "
+            f"| {r['model']} | {r['data']} | {r['batch']} x {r['crop']} | {r['workers']} | {r['amp']} "
+            f"| {r.get('layout', 'contiguous')} | {r['steps']} "
             f"| {1000 * r['trainer_cpu_s'] / r['steps']:.0f} | {r['samples_per_cpu_s']} | {r['step_ms']} "
             f"| {r['wait_ms']} | {100 * r['wait_share']:.1f} % | {r['samples_per_s']} | {r['worker_cpu_s']} "
             f"| {r['load_avg']} |"
@@ -127,6 +130,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["baseline", "timelapse", "memory", "fastnet"])
     parser.add_argument("--workers", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--amp", nargs="+", default=["off"], choices=["off", "bf16"])
+    parser.add_argument("--layout", nargs="+", default=["contiguous"], choices=["contiguous", "channels_last"])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS / "train_speed.md")
@@ -138,8 +142,9 @@ def main() -> None:
     for model in args.models:
         for workers in args.workers:
             for amp in args.amp:
-                rows.append(measure(model, workers, amp, args.steps, args.warmup) | {"steps": args.steps})
-                print(json.dumps(rows[-1]), flush=True)
+                for layout in args.layout:
+                    rows.append(measure(model, workers, amp, layout, args.steps, args.warmup) | {"steps": args.steps})
+                    print(json.dumps(rows[-1]), flush=True)
     write_report(rows, args.out)
 
 

@@ -12,9 +12,10 @@ from derain.checkpoint import load_weights_file, save_weights
 from derain.errors import ConfigError
 from derain.models import build_model
 from derain.train.config import parse_config
+from derain.train.distributed import init_distributed
 from derain.train.objectives.video import detach_state, time_windows
 from derain.train.optim import Ema, build_optimizer
-from derain.train.trainer import train
+from derain.train.trainer import _Run, train
 from derain.train.warmstart import initial_model
 
 ARCH = {"channels": [4, 8], "bottleneck_blocks": 1}
@@ -146,3 +147,24 @@ def test_rendering_workers_run_single_threaded(pairs_root: Path, tmp_path: Path)
     env = DistEnv(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
     counts = next(BatchStream(_ThreadCounts(), train_section, env))
     assert counts.tolist() == [[1, 1], [1, 1]]
+
+
+def test_channels_last_training_holds_the_layout_and_learns_the_same_weights(pairs_root: Path, tmp_path: Path) -> None:
+    config = parse_config(tiny_config(pairs_root, tmp_path / "probe", channels_last=True))
+    run = _Run(config, init_distributed("cpu"), "test", None)
+    conv = next(m for m in run.model.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last) and not conv.weight.is_contiguous()
+    batch = run.next_batch()
+    assert batch["rain"].is_contiguous(memory_format=torch.channels_last)
+    assert not batch["rain"].is_contiguous()  # a real layout change, not a 1-channel no-op
+    exported = {}
+    torch.manual_seed(0)
+    start = build_model("baseline", ARCH).state_dict()
+    for layout in (False, True):
+        out = tmp_path / f"layout_{layout}"
+        torch.manual_seed(0)
+        train(parse_config(tiny_config(pairs_root, out / "run", steps=3, channels_last=layout)), command="test")
+        exported[layout] = load_weights_file(out / "out.safetensors")[2]
+    assert not torch.equal(exported[True]["head.weight"], start["head.weight"])
+    for name, tensor in exported[False].items():
+        torch.testing.assert_close(exported[True][name], tensor, atol=1e-5, rtol=1e-4)

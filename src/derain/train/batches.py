@@ -77,6 +77,16 @@ class BatchStream:
         )
 
 
-def to_device(batch: dict[str, Any], device: torch.device) -> dict[str, Any]:
-    """Tensors of ``batch`` moved to ``device``; other values (names) as they are."""
-    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+def to_device(batch: dict[str, Any], device: torch.device, channels_last: bool = False) -> dict[str, Any]:
+    """Tensors of ``batch`` moved to ``device``; other values (names) as they are.
+
+    With ``channels_last`` the 4-D tensors (image batches) also take that memory format; video clips
+    (5-D) and label maps keep theirs.
+    """
+    return {k: _move(v, device, channels_last) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+def _move(tensor: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
+    if channels_last and tensor.dim() == 4:
+        return tensor.to(device, non_blocking=True, memory_format=torch.channels_last)
+    return tensor.to(device, non_blocking=True)

@@ -115,6 +115,9 @@ class TrainSection:
     staged recipe); ``ema`` keeps an exponential moving average of the weights with that decay, which
     is validated and exported instead of the raw weights (checkpoints hold both); ``tbptt``
     back-propagates video clips through windows of that many frames (state carried, gradient cut).
+    ``channels_last`` trains image models in the channels-last memory format (the inference engine's
+    CPU layout); whether it is faster depends on the model and the machine, so measure it first
+    (``benchmarks/train_speed.py --layout``). Outputs and checkpoints are the same either way.
     """
 
     steps: PositiveInt = 6000
@@ -141,6 +144,7 @@ class TrainSection:
     freeze: tuple[str, ...] = ()
     ema: UnitFloat | None = None
     tbptt: PositiveInt | None = None
+    channels_last: bool = False
 
     def __post_init__(self) -> None:
         require(self.ema is None or 0 < self.ema < 1, "ema", f"must be in (0, 1) or null (got {self.ema})")

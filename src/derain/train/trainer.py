@@ -140,9 +140,11 @@ class _Run:
             torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.benchmark = not tc.deterministic
         seed_everything(tc.seed)
-        self.model = initial_model(config.model).to(env.device)
+        layout = torch.channels_last if tc.channels_last else torch.preserve_format
+        self.model = initial_model(config.model).to(env.device, memory_format=layout)
         freeze(self.model, tc.freeze)
-        self.objective = build_objective(config.objective.name, config.objective.options).to(env.device)
+        self.objective = build_objective(config.objective.name, config.objective.options)
+        self.objective.to(env.device, memory_format=layout)
         seed_everything(tc.seed + env.rank)
         self.dataset = build_checked_dataset(config)  # every file opened once, before any worker sees one
         self.stream = BatchStream(self.dataset, tc, env)
@@ -168,7 +170,7 @@ class _Run:
         total = self.config.train.steps
         bar = tqdm(total=total, initial=self.step, disable=not self.env.is_main, dynamic_ncols=True, unit="step")
         while self.step < total:
-            batch = to_device(next(self.stream), self.env.device)
+            batch = self.next_batch()
             loss, terms = self._optimise(batch, self.step / total)
             self.step += 1
             seconds = self.elapsed + time.monotonic() - t0
@@ -201,6 +203,10 @@ class _Run:
         barrier(self.env)
 
     # -- one step
+
+    def next_batch(self) -> dict[str, Any]:
+        """The next batch on the training device, in the model's memory format."""
+        return to_device(next(self.stream), self.env.device, self.config.train.channels_last)
 
     def _optimise(self, batch: dict[str, Any], progress: float) -> tuple[float, dict[str, float]]:
         """Forward, NaN guard, backward, clip, step; returns the rank-averaged loss and this rank's terms.
