@@ -190,10 +190,13 @@ def test_every_mixture_name_has_a_mixture() -> None:
     assert set(MIXTURES) == set(MIXTURE_NAMES)  # params.py names them without importing mixture.py
 
 
-def test_real_mix_2_draws_its_regimes_at_their_weights_and_veils_only_dense_rain() -> None:
+@pytest.mark.parametrize(("mixture", "haze_share"), [("real-mix-2", 0.2), ("real-mix-3", 0.4)])
+def test_real_mix_2_and_3_draw_their_regimes_at_their_weights_and_veil_only_dense_rain(
+    mixture: str, haze_share: float
+) -> None:
     rng = np.random.default_rng(0)
-    recipes = [draw_recipe(rng, None, "real-mix-2") for _ in range(2000)]
-    weights = {name: w for name, (w, _) in MIXTURES["real-mix-2"].regimes.items()}
+    recipes = [draw_recipe(rng, None, mixture) for _ in range(2000)]
+    weights = {name: w for name, (w, _) in MIXTURES[mixture].regimes.items()}
     counts = collections.Counter(r.regime for r in recipes)
     assert set(counts) == set(weights) and "near" in counts
     for name, w in weights.items():
@@ -201,7 +204,7 @@ def test_real_mix_2_draws_its_regimes_at_their_weights_and_veils_only_dense_rain
     veiled = {r.regime for r in recipes if r.veil > 0}
     assert veiled == {"heavy", "misty", "dark"}  # dark rain is drawn from heavy half the time
     hazy = [r for r in recipes if r.scene_haze > 0]
-    assert abs(len(hazy) / 2000 - 0.2) < 0.03
+    assert abs(len(hazy) / 2000 - haze_share) < 0.03
     assert all(0.05 <= r.scene_haze <= 0.35 and 0.6 <= r.scene_airlight <= 0.95 for r in hazy)
 
 
@@ -271,7 +274,9 @@ def test_rain100h_regime_is_dense_but_translucent() -> None:
 
 def test_rain_names_checked_in_one_line() -> None:
     check_rain_names("preset", ("real-mix", "medium"))
-    with pytest.raises(ConfigError, match=r"^preset: unknown name 'drizzle' \(known: real-mix, real-mix-2, light"):
+    with pytest.raises(
+        ConfigError, match=r"^preset: unknown name 'drizzle' \(known: real-mix, real-mix-2, real-mix-3, light"
+    ):
         check_rain_names("preset", ("drizzle",))
     with pytest.raises(ConfigError, match=r"^preset: needs at least one name$"):
         check_rain_names("preset", ())
