@@ -1,10 +1,12 @@
-"""What php's contrast-aware pooling learned: C_a on rain pixels against rain-free pixels.
+"""What php's masks learned: the mean of a mask on rain pixels against rain-free pixels.
 
-The paper's C_a = sigmoid(f_d1(Y) - f_d2(Y)) should be high on streaks (so (1 - C_a) Y pools the
-rain-free pixels). Rain pixels are those whose RGB differs from the clean image by more than 0.03 in
-any channel; C_a is averaged over its channels. A working mask shows a clear gap between the columns.
+``--mask pooling`` (default): the paper's C_a = sigmoid(f_d1(Y) - f_d2(Y)) should be high on streaks
+(so (1 - C_a) Y pools the rain-free pixels). ``--mask gate``: derain's detail gate ``g`` (weights with
+``detail_gate``) should be near 1 on rain-free pixels (the input's detail kept) and low on streaks.
+Rain pixels are those whose RGB differs from the clean image by more than 0.03 in any channel; masks
+are averaged over their channels. A working mask shows a clear gap between the columns.
 
-    python benchmarks/php_pooling.py [--weights LABEL=FILE ...] [--images 6]
+    python benchmarks/php_pooling.py [--mask pooling|gate] [--weights LABEL=FILE ...] [--images 6]
 """
 
 from __future__ import annotations
@@ -29,24 +31,40 @@ SETS = ("rain100l_subset11", "rain100h_trainsub18")
 RAIN_THRESHOLD = 0.03
 
 
-def masked_means(model: torch.nn.Module, pairs: list[tuple[Path, Path]]) -> tuple[float, float]:
-    """Mean C_a over rain pixels and over rain-free pixels of ``pairs`` (all pixels pooled)."""
+def pooling_attention(model: torch.nn.Module, rain: torch.Tensor) -> torch.Tensor:
+    """C_a of the first sub-network's contrast-aware pooling."""
     pooling = model.structure.pool
     if pooling is None or pooling.kind != "contrast":
         raise SystemExit("php_pooling: these weights have no contrast-aware pooling (pooling: none or max)")
+    return pooling.attention(rain)
+
+
+def detail_gate(model: torch.nn.Module, rain: torch.Tensor) -> torch.Tensor:
+    """The detail gate g (``PHPNet.gate_map``)."""
+    if model.gate is None:
+        raise SystemExit("php_pooling: these weights have no detail gate (detail_gate: false)")
+    return model.gate_map(rain)
+
+
+MASKS = {"pooling": pooling_attention, "gate": detail_gate}
+
+
+def masked_means(model: torch.nn.Module, pairs: list[tuple[Path, Path]], mask: str) -> tuple[float, float]:
+    """Mean of ``mask`` over rain pixels and over rain-free pixels of ``pairs`` (all pixels pooled)."""
     on, off = [], []
     for rain_file, clean_file in pairs:
         rain, clean = read_rgb(rain_file), read_rgb(clean_file)
         with torch.no_grad():
-            c_a = pooling.attention(torch.from_numpy(rain).permute(2, 0, 1)[None].float())[0].mean(0).numpy()
+            values = MASKS[mask](model, torch.from_numpy(rain).permute(2, 0, 1)[None].float())[0].mean(0).numpy()
         is_rain = (np.abs(rain - clean) > RAIN_THRESHOLD).any(axis=2)
-        on.append(c_a[is_rain])
-        off.append(c_a[~is_rain])
+        on.append(values[is_rain])
+        off.append(values[~is_rain])
     return float(np.concatenate(on).mean()), float(np.concatenate(off).mean())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mask", choices=sorted(MASKS), default="pooling", help="which mask to measure")
     parser.add_argument("--weights", action="append", default=[], help="LABEL=FILE (default: the bundled php)")
     parser.add_argument("--images", type=int, default=6, help="first N pairs of each set")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
@@ -59,19 +77,24 @@ def main() -> int:
     for label, source in sources.items():
         model = derain.load(source, "cpu").model
         result[label] = {
-            name: list(masked_means(model, pair_folders(*find_paired_layout(PAIRED / name))[: args.images]))
+            name: list(masked_means(model, pair_folders(*find_paired_layout(PAIRED / name))[: args.images], args.mask))
             for name in SETS
         }
     header = ["weights", *(f"{name}: rain / rain-free" for name in SETS)]
     rows = [[label, *(f"{v[0]:.3f} / {v[1]:.3f}" for v in sets.values())] for label, sets in result.items()]
-    command = "python benchmarks/php_pooling.py" + "".join(f" --weights {w}" for w in args.weights)
+    command = f"python benchmarks/php_pooling.py --mask {args.mask}" + "".join(f" --weights {w}" for w in args.weights)
+    what = {"pooling": "C_a", "gate": "detail gate g"}[args.mask]
     text = (
-        f"# php: mean C_a on rain vs rain-free pixels (first {args.images} pairs per set)\n\n"
+        f"# php: mean {what} on rain vs rain-free pixels (first {args.images} pairs per set)\n\n"
         + "\n".join(markdown_table(header, rows))
         + f"\n\n`{command}`\n"
     )
-    data = {"environment": describe_hardware(torch.device("cpu")), "sources": sources, "c_a": result}
-    write_results(args.out, "php_pooling", data, text)
+    data = {
+        "environment": describe_hardware(torch.device("cpu")),
+        "sources": sources,
+        {"pooling": "c_a", "gate": "g"}[args.mask]: result,
+    }
+    write_results(args.out, {"pooling": "php_pooling", "gate": "php_gate"}[args.mask], data, text)
     print(text)
     return 0
 

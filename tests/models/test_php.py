@@ -152,10 +152,13 @@ def test_open_detail_gate_passes_the_inputs_high_frequencies():
     model = _gated_model_with_a_working_first_subnetwork()
     with torch.no_grad():
         model.gate.bias.fill_(1.0)  # g = 1 everywhere: X = X^c + (Y - X^c) = Y
-    x = torch.rand(1, 3, 24, 20)
+    x = torch.rand(1, 3, 22, 20)  # padded to 24 x 20 inside; the map comes back at 22 x 20
     out = model(x)
     assert (out.coarse - x).abs().max() > 0.05
     assert torch.allclose(out.background, x, atol=1e-6)
+    assert torch.equal(model.gate_map(x), torch.ones_like(x))
+    with pytest.raises(ValueError, match="no detail gate"):
+        build_model("php", TINY_PHP).gate_map(x)
     with torch.no_grad():
         model.gate.bias.view(3, -1)[1:].zero_()  # pixel-shuffle groups: channel 0 open, 1 and 2 closed
     out = model(x)

@@ -203,22 +203,30 @@ class PHPNet(DerainModel):
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         padded, (h, w) = pad_to_multiple(x, self.size_divisor)
-        coarse = padded + self.structure(padded)
-        fine = coarse + self._refinement(padded, coarse)
+        coarse, feat = self._coarse_and_detail_features(padded)
+        fine = coarse + F.pixel_shuffle(self.detail.head(feat), self.detail.factor)
+        if self.gate is not None:
+            fine = fine + self._gate(feat) * (padded - coarse)
         coarse, fine = coarse[..., :h, :w], fine[..., :h, :w]
         return ModelOutput(background=fine.clamp(0.0, 1.0), rain=x - fine, coarse=coarse)
 
-    def _refinement(self, rainy: torch.Tensor, coarse: torch.Tensor) -> torch.Tensor:
-        """``X - X^c``: the second sub-network's residual, plus the gated high frequencies with ``detail_gate``."""
-        feat = self.detail.features(torch.cat([rainy, coarse], dim=1))
-        residual = F.pixel_shuffle(self.detail.head(feat), self.detail.factor)
-        if self.gate is None:
-            return residual
-        return residual + self.gate_map(feat) * (rainy - coarse)
+    def gate_map(self, x: torch.Tensor) -> torch.Tensor:
+        """The detail gate ``g`` for rainy images ``x``, ``(B, 3, H, W)``: 1 keeps the input's detail, 0 drops it.
 
-    def gate_map(self, detail_features: torch.Tensor) -> torch.Tensor:
-        """The per-pixel weight ``g`` of ``Y - X^c`` at full resolution (1: keep the input's detail, 0: drop it)."""
-        assert self.gate is not None, "gate_map needs model.config.detail_gate"
+        For inspection (``benchmarks/php_pooling.py --mask gate``); raises without ``detail_gate``.
+        """
+        if self.gate is None:
+            raise ValueError("gate_map: this php has no detail gate (model.config.detail_gate is false)")
+        padded, (h, w) = pad_to_multiple(x, self.size_divisor)
+        return self._gate(self._coarse_and_detail_features(padded)[1])[..., :h, :w]
+
+    def _coarse_and_detail_features(self, padded: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``X^c`` and the second sub-network's features (what its head and the gate read)."""
+        coarse = padded + self.structure(padded)
+        return coarse, self.detail.features(torch.cat([padded, coarse], dim=1))
+
+    def _gate(self, detail_features: torch.Tensor) -> torch.Tensor:
+        assert self.gate is not None
         return F.pixel_shuffle(self.gate(detail_features), self.detail.factor)
 
 
