@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from _results import write_results
+from derain.checkpoint import build_from_file, bundled_weights, save_weights
 from derain.eval.bench import bundled_models, environment
 from derain.eval.cost import count_params, gflops
 from derain.eval.report import jsonable
@@ -41,12 +42,20 @@ RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 SIZES: dict[str, tuple[int, int]] = {"512x512": (512, 512), "1920x1080": (1080, 1920)}
 
 
+def timed_model(name: str) -> torch.nn.Module:
+    """The architecture users run: the bundled file's (its config may switch on more than the
+    registry default, e.g. php's detail gate), else the registry default with random weights."""
+    path = bundled_weights(name)
+    model = build_from_file(path)[1] if path is not None else build_model(name)
+    return model.eval().requires_grad_(False)
+
+
 def worker(name: str, runs: int, sizes: list[str]) -> dict[str, float]:
     """ms per image at each of ``sizes`` (keys of :data:`SIZES`) through the engine, in this process.
 
     One warm-up pass at the first size; tiles of larger images have the warmed-up shapes' cost.
     """
-    model = build_model(name).eval().requires_grad_(False)
+    model = timed_model(name)
     engine = Engine.for_model(model, torch.device("cpu"), torch.float32)  # the model's tiling policy, as `derain run`
     engine.prepare(model)  # and its memory format, as `derain run`
     engine.run(make_step(model), torch.rand(1, 3, *SIZES[sizes[0]]))  # warm-up
@@ -88,7 +97,6 @@ def video_fps(name: str, frames: int, threads: int, folder: Path) -> tuple[float
 
     With the model's bundled weights when it has them (real outputs to encode), else random ones.
     """
-    from derain.checkpoint import save_weights
 
     clip = rainy_clip(folder / "clip.mp4", frames)
     env = os.environ | {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
@@ -158,7 +166,7 @@ def main() -> int:
             cmd = [sys.executable, __file__, "--worker", name, "--runs", str(args.runs), "--threads", str(args.threads)]
             cmd += ["--sizes", sizes]
             done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            model = build_model(name).eval()
+            model = timed_model(name)
             row = {"model": name, "params": count_params(model), "gflops_512": gflops(model, 512)}
             row |= json.loads(done.stdout.strip().splitlines()[-1])
             if name in video:
