@@ -9,7 +9,8 @@ DataLoader workers and optimiser step), then ``--steps`` steps are timed after `
   does not depend on how busy the shared machine was: ``samples / (trainer + worker CPU-seconds)``.
 
 ``--amp bf16`` times the step under CPU bf16 autocast, the way the trainer would run it on CUDA
-(the trainer itself runs CPUs in float32); ``--layout channels_last`` times ``train.channels_last``.
+(the trainer itself runs CPUs in float32); ``--layout contiguous channels_last`` times both memory
+formats (default: the recipe's ``train.channels_last``).
 Writes ``benchmarks/results/train_speed.md`` (and ``.json``)::
 
     OMP_NUM_THREADS=1 python benchmarks/train_speed.py --models baseline timelapse memory fastnet
@@ -54,7 +55,8 @@ def measure(model: str, workers: int, amp: str, layout: str, steps: int, warmup:
     with tempfile.TemporaryDirectory() as tmp:
         overrides = ["val=null", "output.export=null", f"output.dir={tmp}/run", "train.device=cpu"]
         overrides += [f"train.num_workers={workers}", f"train.steps={warmup + steps}"]
-        overrides += [f"train.channels_last={layout == 'channels_last'}"]
+        if layout != "recipe":
+            overrides += [f"train.channels_last={layout == 'channels_last'}"]
         config = load_config(REPO / "configs" / f"{model}.yaml", overrides)
         env = init_distributed("cpu")
         run = _Run(config, env, "train_speed", None)
@@ -83,7 +85,7 @@ def measure(model: str, workers: int, amp: str, layout: str, steps: int, warmup:
             "data": config.data.kind,
             "workers": workers,
             "amp": amp,
-            "layout": layout,
+            "layout": "channels_last" if config.train.channels_last else "contiguous",
             "threads": torch.get_num_threads(),
             "step_ms": round(1000 * statistics.median(times), 1),
             "wait_ms": round(1000 * statistics.median(waits), 1),
@@ -130,7 +132,10 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["baseline", "timelapse", "memory", "fastnet"])
     parser.add_argument("--workers", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--amp", nargs="+", default=["off"], choices=["off", "bf16"])
-    parser.add_argument("--layout", nargs="+", default=["contiguous"], choices=["contiguous", "channels_last"])
+    layouts = ["recipe", "contiguous", "channels_last"]
+    parser.add_argument(
+        "--layout", nargs="+", default=["recipe"], choices=layouts, help="recipe: its train.channels_last"
+    )
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS / "train_speed.md")
