@@ -45,6 +45,26 @@ def test_weights_combine_terms():
     assert float(loss) == pytest.approx(2 * terms["coarse"] + 0.5 * terms["fine"] + 0.1 * terms["col"], rel=1e-5)
 
 
+def test_ssim_term_is_off_by_default_and_scores_structure_when_on():
+    """The optional SSIM term (not in eq. 5) is absent at 0; on it is 1 - SSIM of X, blind to X^c."""
+    clean = torch.from_numpy(smooth_image(24, 24)).permute(2, 0, 1)[None] * 0.8 + 0.1
+    speckled = (clean + 0.1 * torch.randn(1, 1, 24, 24, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
+    shifted = (clean + 0.1).clamp(0, 1)  # the same mean error per pixel order, no structure lost
+    plain = OBJECTIVES.get("php")()
+    _loss, terms = plain(_Oracle(clean, speckled), {"rain": clean, "clean": clean}, 0.0)
+    assert "ssim" not in terms
+    objective = OBJECTIVES.get("php")(lambda_ssim=0.5)
+    loss, terms = objective(_Oracle(speckled, clean), {"rain": clean, "clean": clean}, 0.0)
+    assert terms["ssim"] == pytest.approx(0.0, abs=1e-5)  # a perfect X; a speckled X^c does not count
+    _loss, noisy = objective(_Oracle(clean, speckled), {"rain": clean, "clean": clean}, 0.0)
+    _loss, brighter = objective(_Oracle(clean, shifted), {"rain": clean, "clean": clean}, 0.0)
+    assert noisy["ssim"] > 0.2 and noisy["ssim"] > 5 * brighter["ssim"]
+    base = terms["coarse"] + terms["fine"] + 0.1 * terms["col"]
+    assert float(loss) == pytest.approx(base + 0.5 * terms["ssim"], rel=1e-5)
+    with pytest.raises(ConfigError, match="lambda_"):
+        OBJECTIVES.get("php")(lambda_ssim=-1.0)
+
+
 def test_bad_options_and_models_are_config_errors():
     with pytest.raises(ConfigError, match="lowpass_kernel"):
         OBJECTIVES.get("php")(lowpass_kernel=4)

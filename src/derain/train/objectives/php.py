@@ -6,6 +6,11 @@ with the Charbonnier ``L_acc``, the cosine ``L_col`` and the cross-entropy ``L_s
 :mod:`derain.losses.php`; ``X^c`` is the model's ``coarse`` output. The paper's weights are the
 defaults (1, 1, 0.1, 0.05).
 
+``lambda_ssim`` (default 0, i.e. off: not in the paper) adds ``1 - SSIM_rgb(X, clean)`` on the final
+output, the term derain's ``supervised`` recipes (baseline, fastnet) train with. Eq. 5 alone is
+pixel-wise, and php trained on it fell behind baseline in SSIM on heavy rain (docs/methods/php.md,
+leg 18); the SSIM term rewards local structure that the Charbonnier term treats as ordinary error.
+
 The segmentation network ``Phi`` belongs to the objective (it only regularises training and is
 never exported). As the paper says, it has the deraining network's structure: a
 :class:`~derain.models.php.SubNet` with the first sub-network's widths (``PHPConfig`` defaults),
@@ -19,6 +24,7 @@ from __future__ import annotations
 import torch
 
 from derain.errors import ConfigError
+from derain.eval.metrics import ssim_pt
 from derain.losses.php import DEFAULT_LOWPASS_KERNEL, charbonnier_loss, colour_loss, gaussian_lowpass, segmentation_loss
 from derain.models.base import DerainModel
 from derain.models.php import PHPConfig, SubNet
@@ -36,6 +42,7 @@ class PHPObjective(Objective):
         lambda_fine: ``L_acc(X, X^gt)``, the final output against the clean image (paper: 1).
         lambda_col: ``L_col(X^c, X^gt)``, colour alignment of the first output (paper: 0.1).
         lambda_seg: ``L_seg(Phi(X^c), S^gt)`` when labels exist (paper: 0.05).
+        lambda_ssim: ``1 - SSIM_rgb(X, X^gt)`` on the final output (not in the paper: 0 = off).
         lowpass_kernel: Gaussian kernel side of ``X_f^gt`` (odd, 3-9 in the paper).
         eps: Charbonnier epsilon.
         seg_classes: classes of the segmentation head; 0 means no head (then labelled batches are an error).
@@ -51,6 +58,7 @@ class PHPObjective(Objective):
         lambda_fine: float = 1.0,
         lambda_col: float = 0.1,
         lambda_seg: float = 0.05,
+        lambda_ssim: float = 0.0,
         lowpass_kernel: int = DEFAULT_LOWPASS_KERNEL,
         eps: float = 1e-3,
         seg_classes: int = 0,
@@ -58,13 +66,19 @@ class PHPObjective(Objective):
         seg_blocks: int = PHPConfig.blocks,
     ) -> None:
         super().__init__()
-        if min(lambda_coarse, lambda_fine, lambda_col, lambda_seg) < 0:
+        if min(lambda_coarse, lambda_fine, lambda_col, lambda_seg, lambda_ssim) < 0:
             raise ConfigError("objective.options: loss weights lambda_* must be >= 0")
         if lowpass_kernel < 3 or lowpass_kernel % 2 == 0:
             raise ConfigError(f"objective.options.lowpass_kernel: must be an odd integer >= 3, got {lowpass_kernel}")
         if seg_classes < 0 or seg_classes == 1:
             raise ConfigError(f"objective.options.seg_classes: must be 0 (no head) or >= 2, got {seg_classes}")
-        self.weights = {"coarse": lambda_coarse, "fine": lambda_fine, "col": lambda_col, "seg": lambda_seg}
+        self.weights = {
+            "coarse": lambda_coarse,
+            "fine": lambda_fine,
+            "col": lambda_col,
+            "seg": lambda_seg,
+            "ssim": lambda_ssim,
+        }
         self.lowpass_kernel = lowpass_kernel
         self.eps = eps
         arch = PHPConfig()
@@ -103,6 +117,8 @@ class PHPObjective(Objective):
             "fine": charbonnier_loss(fine, clean, self.eps),
             "col": colour_loss(coarse, clean),
         }
+        if self.weights["ssim"]:
+            terms["ssim"] = 1.0 - ssim_pt(fine, clean, y_channel=False).mean()
         if labels is not None:
             if self.segmenter is None:
                 raise ConfigError("objective.options.seg_classes: the data has label maps; set the number of classes")
