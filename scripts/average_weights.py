@@ -1,0 +1,102 @@
+"""Average derain weights of one architecture into one weights file: a uniform "model soup".
+
+Wortsman et al. (ICML 2022, *Model soups*) average the weights of models fine-tuned from one start:
+the mean often scores better than each ingredient, at the inference cost of one. php leg 21 is the
+mean of leg 18's step 5,000 and leg 19's step 4,000, both continued from leg 17 (docs/methods/php.md)::
+
+    python scripts/average_weights.py runs/php_soup_a.safetensors \\
+        runs/php_leg18/run/checkpoints/step_005000.pt runs/php_leg19/run/checkpoints/step_004000.pt
+
+Each input is a ``.safetensors`` weights file or a trainer checkpoint (``step_N.pt``, ``best.pt`` of a
+run with its ``config.yaml``). Checkpoints are pickles: average only your own runs'. Every input
+must hold the same model with the same config; floating-point tensors are averaged, the others
+(counters) must be equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from derain.checkpoint import file_config, load_weights_file, save_weights
+from derain.errors import DerainError
+from derain.models import build_model
+
+
+def read_weights(path: Path) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
+    """``(model name, config, state dict)`` of a weights file or a trainer checkpoint."""
+    if path.suffix == ".safetensors":
+        name, config, state = load_weights_file(path)
+        return name, file_config(name, config), state
+    if not path.is_file():
+        raise DerainError(f"{path}: no such file")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)  # the user's own run (see module doc)
+    except Exception as exc:  # any unpickling failure means a bad input file
+        raise DerainError(f"{path}: not a trainer checkpoint ({type(exc).__name__})") from None
+    model = ckpt.get("config", {}).get("model") if isinstance(ckpt, dict) else None
+    if model is None:  # best.pt holds no config: read the run's
+        run_config = path.parent.parent / "config.yaml"
+        if not isinstance(ckpt, dict) or "model" not in ckpt or not run_config.is_file():
+            raise DerainError(f"{path}: not a trainer checkpoint (no model state and config)")
+        model = yaml.safe_load(run_config.read_text(encoding="utf-8"))["model"]
+    name, config = model["name"], dict(model.get("config") or {})
+    return name, file_config(name, config), ckpt["model"]
+
+
+def _plain(config: dict[str, Any]) -> str:
+    """A config as comparable text: a weights file's tuples and a checkpoint's lists read the same."""
+    return json.dumps(config, sort_keys=True)
+
+
+def average(paths: list[Path]) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
+    """The mean state of ``paths``; a one-line DerainError names the first input that differs."""
+    name, config, first = read_weights(paths[0])
+    states = [first]
+    for path in paths[1:]:
+        other_name, other_config, state = read_weights(path)
+        if (other_name, _plain(other_config)) != (name, _plain(config)):
+            raise DerainError(f"{path}: holds {other_name} {other_config}, not {name} {config} like {paths[0]}")
+        if state.keys() != first.keys() or any(state[k].shape != first[k].shape for k in first):
+            raise DerainError(f"{path}: its tensors differ from {paths[0]}'s")
+        states.append(state)
+    mean = {}
+    for key, tensor in first.items():
+        if tensor.is_floating_point():
+            mean[key] = sum(s[key].double() for s in states).div(len(states)).to(tensor.dtype)
+        elif all(torch.equal(s[key], tensor) for s in states):
+            mean[key] = tensor
+        else:
+            raise DerainError(f"{key}: integer tensor differs between inputs; cannot average it")
+    return name, config, mean
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="weights file to write (must not exist)")
+    parser.add_argument("inputs", type=Path, nargs="+", help="weights files or trainer checkpoints (two or more)")
+    args = parser.parse_args()
+    try:
+        if args.out.exists():
+            raise DerainError(f"{args.out}: already exists; choose another output")
+        if len(args.inputs) < 2:
+            raise DerainError("give at least two inputs to average")
+        name, config, state = average(args.inputs)
+        model = build_model(name, config)
+        model.load_state_dict(state)
+        save_weights(model, args.out, model_name=name, config=config)
+    except (DerainError, OSError) as error:
+        print(f"average_weights: {error}", file=sys.stderr)
+        return 1
+    print(f"average_weights: wrote {args.out} (mean of {len(args.inputs)} {name} weights)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
