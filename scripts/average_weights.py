@@ -1,7 +1,7 @@
 """Average derain weights of one architecture into one weights file: a uniform "model soup".
 
 Wortsman et al. (ICML 2022, *Model soups*) average the weights of models fine-tuned from one start:
-the mean often scores better than each ingredient, at the inference cost of one. php leg 21 is the
+the mean often scores better than each ingredient, at the inference cost of one. php's soup A is the
 mean of leg 18's step 5,000 and leg 19's step 4,000, both continued from leg 17 (docs/methods/php.md)::
 
     python scripts/average_weights.py runs/php_soup_a.safetensors \\
@@ -10,7 +10,7 @@ mean of leg 18's step 5,000 and leg 19's step 4,000, both continued from leg 17 
 Each input is a ``.safetensors`` weights file or a trainer checkpoint (``step_N.pt``, ``best.pt`` of a
 run with its ``config.yaml``). Checkpoints are pickles: average only your own runs'. Every input
 must hold the same model with the same config; floating-point tensors are averaged, the others
-(counters) must be equal.
+(counters) must be equal. One input converts a trainer checkpoint into a weights file.
 """
 
 from __future__ import annotations
@@ -80,13 +80,11 @@ def average(paths: list[Path]) -> tuple[str, dict[str, Any], dict[str, torch.Ten
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="weights file to write (must not exist)")
-    parser.add_argument("inputs", type=Path, nargs="+", help="weights files or trainer checkpoints (two or more)")
+    parser.add_argument("inputs", type=Path, nargs="+", help="weights files or trainer checkpoints")
     args = parser.parse_args()
     try:
         if args.out.exists():
             raise DerainError(f"{args.out}: already exists; choose another output")
-        if len(args.inputs) < 2:
-            raise DerainError("give at least two inputs to average")
         name, config, state = average(args.inputs)
         model = build_model(name, config)
         model.load_state_dict(state)

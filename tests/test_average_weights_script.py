@@ -44,8 +44,6 @@ def test_refuses_mixed_architectures_one_input_and_an_existing_output(tmp_path: 
     save_weights(build_model("php", other), tmp_path / "b.safetensors", model_name="php", config=other)
     mixed = _run(tmp_path / "out.safetensors", tmp_path / "a.safetensors", tmp_path / "b.safetensors")
     assert mixed.returncode == 1 and "b.safetensors" in mixed.stderr and "Traceback" not in mixed.stderr
-    alone = _run(tmp_path / "out.safetensors", tmp_path / "a.safetensors")
-    assert alone.returncode == 1 and "at least two" in alone.stderr
     (tmp_path / "out.safetensors").write_bytes(b"mine")
     again = _run(tmp_path / "out.safetensors", tmp_path / "a.safetensors", tmp_path / "a.safetensors")
     assert again.returncode == 1 and "already exists" in again.stderr
@@ -65,6 +63,10 @@ def test_best_checkpoint_reads_its_runs_config(tmp_path: Path) -> None:
     save_weights(b, tmp_path / "b.safetensors", model_name="php", config=TINY)
     done = _run(tmp_path / "soup.safetensors", tmp_path / "run" / "checkpoints" / "best.pt", tmp_path / "b.safetensors")
     assert done.returncode == 0, done.stderr
+    alone = _run(tmp_path / "best.safetensors", tmp_path / "run" / "checkpoints" / "best.pt")  # a plain export
+    assert alone.returncode == 0, alone.stderr
+    _, exported = build_from_file(tmp_path / "best.safetensors")
+    assert all(torch.equal(t, a.state_dict()[k]) for k, t in exported.state_dict().items())
     (tmp_path / "run" / "config.yaml").unlink()
     orphan = _run(
         tmp_path / "soup2.safetensors", tmp_path / "run" / "checkpoints" / "best.pt", tmp_path / "b.safetensors"
