@@ -92,7 +92,10 @@ def main() -> int:
     except (DerainError, OSError) as error:
         print(f"average_weights: {error}", file=sys.stderr)
         return 1
-    print(f"average_weights: wrote {args.out} (mean of {len(args.inputs)} {name} weights)")
+    source = (
+        f"mean of {len(args.inputs)} {name} weights" if len(args.inputs) > 1 else f"{name} weights of {args.inputs[0]}"
+    )
+    print(f"average_weights: wrote {args.out} ({source})")
     return 0
 
 
