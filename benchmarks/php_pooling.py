@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -46,7 +48,19 @@ def detail_gate(model: torch.nn.Module, rain: torch.Tensor) -> torch.Tensor:
     return model.gate_map(rain)
 
 
-MASKS = {"pooling": pooling_attention, "gate": detail_gate}
+class Mask(NamedTuple):
+    """A mask to measure: how to read it from a model, its name in the report, JSON key and results file."""
+
+    read: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor]
+    title: str
+    key: str
+    results: str
+
+
+MASKS = {
+    "pooling": Mask(pooling_attention, "C_a", "c_a", "php_pooling"),
+    "gate": Mask(detail_gate, "detail gate g", "g", "php_gate"),
+}
 
 
 def masked_means(model: torch.nn.Module, pairs: list[tuple[Path, Path]], mask: str) -> tuple[float, float]:
@@ -55,7 +69,7 @@ def masked_means(model: torch.nn.Module, pairs: list[tuple[Path, Path]], mask: s
     for rain_file, clean_file in pairs:
         rain, clean = read_rgb(rain_file), read_rgb(clean_file)
         with torch.no_grad():
-            values = MASKS[mask](model, torch.from_numpy(rain).permute(2, 0, 1)[None].float())[0].mean(0).numpy()
+            values = MASKS[mask].read(model, torch.from_numpy(rain).permute(2, 0, 1)[None].float())[0].mean(0).numpy()
         is_rain = (np.abs(rain - clean) > RAIN_THRESHOLD).any(axis=2)
         on.append(values[is_rain])
         off.append(values[~is_rain])
@@ -83,18 +97,18 @@ def main() -> int:
     header = ["weights", *(f"{name}: rain / rain-free" for name in SETS)]
     rows = [[label, *(f"{v[0]:.3f} / {v[1]:.3f}" for v in sets.values())] for label, sets in result.items()]
     command = f"python benchmarks/php_pooling.py --mask {args.mask}" + "".join(f" --weights {w}" for w in args.weights)
-    what = {"pooling": "C_a", "gate": "detail gate g"}[args.mask]
+    mask = MASKS[args.mask]
     text = (
-        f"# php: mean {what} on rain vs rain-free pixels (first {args.images} pairs per set)\n\n"
+        f"# php: mean {mask.title} on rain vs rain-free pixels (first {args.images} pairs per set)\n\n"
         + "\n".join(markdown_table(header, rows))
         + f"\n\n`{command}`\n"
     )
     data = {
         "environment": describe_hardware(torch.device("cpu")),
         "sources": sources,
-        {"pooling": "c_a", "gate": "g"}[args.mask]: result,
+        mask.key: result,
     }
-    write_results(args.out, {"pooling": "php_pooling", "gate": "php_gate"}[args.mask], data, text)
+    write_results(args.out, mask.results, data, text)
     print(text)
     return 0
 

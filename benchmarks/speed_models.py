@@ -97,7 +97,6 @@ def video_fps(name: str, frames: int, threads: int, folder: Path) -> tuple[float
 
     With the model's bundled weights when it has them (real outputs to encode), else random ones.
     """
-
     clip = rainy_clip(folder / "clip.mp4", frames)
     env = os.environ | {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     cmd = [sys.executable, "-m", "derain", "video", str(clip), "-o", str(folder / f"{name}_out.mp4")]

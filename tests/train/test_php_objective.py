@@ -49,7 +49,7 @@ def test_ssim_term_is_off_by_default_and_scores_structure_when_on():
     """The optional SSIM term (not in eq. 5) is absent at 0; on it is 1 - SSIM of X, blind to X^c."""
     clean = torch.from_numpy(smooth_image(24, 24)).permute(2, 0, 1)[None] * 0.8 + 0.1
     speckled = (clean + 0.1 * torch.randn(1, 1, 24, 24, generator=torch.Generator().manual_seed(0))).clamp(0, 1)
-    shifted = (clean + 0.1).clamp(0, 1)  # the same mean error per pixel order, no structure lost
+    shifted = (clean + 0.1).clamp(0, 1)  # a uniform brightness error: no structure lost
     plain = OBJECTIVES.get("php")()
     _loss, terms = plain(_Oracle(clean, speckled), {"rain": clean, "clean": clean}, 0.0)
     assert "ssim" not in terms
