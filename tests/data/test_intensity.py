@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from derain.data.datasets import build_dataset
-from derain.data.datasets.intensity import class_preset, rain_classes
+from derain.data.datasets.intensity import RAIN_FREE, class_preset, rain_classes
 from derain.data.io import write_image
 from derain.data.synth import PHP_DIRECTIONS, PHP_SIZES, add_rain
 from derain.errors import ConfigError
@@ -79,3 +79,20 @@ def test_mixed_in_rain_is_class_minus_one(clean_dir):
         build_dataset("php_intensity", clean_dir=str(clean_dir), sizes=["huge"])
     with pytest.raises(ConfigError, match="mix_ratio"):
         build_dataset("php_intensity", clean_dir=str(clean_dir), mix_ratio=2)
+
+
+def test_rain_free_items_are_their_own_target_and_leave_older_recipes_unchanged(clean_dir):
+    options = {"clean_dir": str(clean_dir), "crop": 32, "length": 60, "mix_ratio": 0.5, "preset": "heavy"}
+    data = build_dataset("php_intensity", **options, rain_free=0.3)
+    classes = [int(data[i]["rain_class"]) for i in range(len(data))]
+    free = [i for i, c in enumerate(classes) if c == RAIN_FREE]
+    assert 8 <= len(free) <= 30 and {-1} < set(classes) - {RAIN_FREE}  # about 30 %, the rest still rainy
+    for i in free:
+        assert torch.equal(data[i]["rain"], data[i]["clean"])
+    rainy = next(i for i, c in enumerate(classes) if c != RAIN_FREE)
+    assert (data[rainy]["rain"] - data[rainy]["clean"]).abs().max() > 0.05
+    # rain_free 0 draws no random number (so older recipes render the same items); any other value does
+    zero, tiny = build_dataset("php_intensity", **options), build_dataset("php_intensity", **options, rain_free=1e-9)
+    assert not all(torch.equal(zero[i]["rain"], tiny[i]["rain"]) for i in range(5))
+    with pytest.raises(ConfigError, match="rain_free"):
+        build_dataset("php_intensity", **options, rain_free=1.5)

@@ -8,7 +8,9 @@ the ``php-d<dir>-s<k>`` preset of :mod:`derain.data.synth.params`, composed addi
 Items are paired items plus ``rain_class``: the class index ``(size - 1) * 7 + direction index``
 (directions in :data:`~derain.data.synth.PHP_DIRECTIONS` order), or -1 for an item drawn from the
 mixed-in rain (``mix_ratio`` of the items use ``preset``/``composition`` instead, e.g. derain's
-realistic rain, so the model also sees rain unlike the paper's Photoshop streaks).
+realistic rain, so the model also sees rain unlike the paper's Photoshop streaks), or
+:data:`RAIN_FREE` for a rain-free item (``rain_free`` of the items: input = target, derain's addition,
+not the paper's; it shows the network fine bright texture that it must leave alone).
 
 The paper's Table IV size ablation ("w/o. S / M / L") is the ``sizes`` option: small is radius 0.2,
 medium 0.4 and 0.6, large 0.8 and 1.0 (the paper's grouping).
@@ -28,10 +30,13 @@ from derain.data.datasets.synthetic import _SyntheticDataset
 from derain.data.synth import PHP_DIRECTIONS, PHP_SIZES, add_rain, php_preset_name
 from derain.schema import UnitFloat, require
 
-__all__ = ["SIZE_GROUPS", "IntensityOptions", "IntensityPairsDataset", "class_preset", "rain_classes"]
+__all__ = ["RAIN_FREE", "SIZE_GROUPS", "IntensityOptions", "IntensityPairsDataset", "class_preset", "rain_classes"]
 
 #: The paper's size groups (1-based size indices into PHP_SIZES = radii 0.2 ... 1.0).
 SIZE_GROUPS: dict[str, tuple[int, ...]] = {"small": (1,), "medium": (2, 3), "large": (4, 5)}
+
+#: ``rain_class`` of a rain-free item (its input is its target).
+RAIN_FREE = -2
 
 
 def rain_classes(sizes: tuple[str, ...] = tuple(SIZE_GROUPS)) -> list[int]:
@@ -55,10 +60,13 @@ class IntensityOptions(SyntheticOptions):
     Attributes:
         sizes: size groups kept (``small``, ``medium``, ``large``); leave one out for Table IV's ablation.
         mix_ratio: share of items rendered with ``preset``/``composition`` (class -1) instead of a PHP class.
+        rain_free: share of items left rain-free (class :data:`RAIN_FREE`), drawn before the rest; at 0
+            no random number is drawn for it, so older recipes render exactly the same items.
     """
 
     sizes: tuple[str, ...] = tuple(SIZE_GROUPS)
     mix_ratio: UnitFloat = 0.0
+    rain_free: UnitFloat = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -80,15 +88,16 @@ class IntensityPairsDataset(_SyntheticDataset):
 
     def _item(self, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor | str]:
         background, path = self._background(rng)
+        if self.options.rain_free and rng.random() < self.options.rain_free:
+            return self._pair(background, background, path.name, RAIN_FREE)
         if rng.random() < self.options.mix_ratio:
             style = self._style(rng)
             rained, rain_class = add_rain(background, style["preset"], rng, composition=style["composition"]), -1
         else:
             rain_class = self.classes[int(rng.integers(len(self.classes)))]
             rained = add_rain(background, class_preset(rain_class), rng, composition="additive")
-        return {
-            "rain": to_chw(rained.image),
-            "clean": to_chw(rained.background),
-            "name": path.name,
-            "rain_class": torch.tensor(rain_class),
-        }
+        return self._pair(rained.image, rained.background, path.name, rain_class)
+
+    @staticmethod
+    def _pair(rain: np.ndarray, clean: np.ndarray, name: str, rain_class: int) -> dict[str, torch.Tensor | str]:
+        return {"rain": to_chw(rain), "clean": to_chw(clean), "name": name, "rain_class": torch.tensor(rain_class)}
