@@ -1,14 +1,16 @@
-"""Grow trained php weights by more PHP blocks, starting next to the old function: the start of php leg 21.
+"""Grow trained php weights by more PHP blocks that start at exactly zero and still learn (php legs 25-26).
 
-php's blocks are residual (``x + f``), so a block whose branches output nothing is the identity.
-Zero weights would also give zero gradients (the branches' ReLU has slope 0 at 0), so the new
-blocks' branch convolutions get their usual random initialisation scaled by ``--scale`` (default
-0.01): the grown model starts within about ``scale`` of the source's output and every new block
-still learns. The source's parameters are copied unchanged; its existing blocks keep their dilations
-(block ``b`` uses ``(b + 1) * (1..k)`` whatever the depth)::
+The grown php has ``layer_scale`` on (:class:`derain.layers.pyramid.PHPBlock`): every block's residual
+is multiplied by a learnable per-channel scale. The source's blocks get scale 1 (they compute what
+they did), the new blocks scale 0 with their usual random branches, so the grown model's output equals
+the source's and the scale's gradient (the new residual against the loss's gradient) is not zero.
+Existing blocks keep their dilations (block ``b`` uses ``(b + 1) * (1..k)`` whatever the depth)::
 
     python scripts/php_grow.py src/derain/weights/php.safetensors runs/php_grown.safetensors \
         --blocks 4 --refine-blocks 2
+
+An earlier version scaled the new branches' weights by 0.01 instead: the ReLUs of those near-zero
+branches all died within 1,000 steps (legs 21 and 22; ``benchmarks/php_blocks.py``).
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from derain.train.config import ModelSection
 from derain.train.warmstart import initial_model
 
 
-def grown_model(source: Path, blocks: int, refine_blocks: int, scale: float) -> tuple[PHPNet, dict]:
-    """The php of ``source`` with ``blocks`` / ``refine_blocks`` PHP blocks (new ones scaled by ``scale``)."""
+def grown_model(source: Path, blocks: int, refine_blocks: int) -> tuple[PHPNet, dict]:
+    """The php of ``source`` with ``blocks`` / ``refine_blocks`` PHP blocks, layer scale on, new blocks at 0."""
     name, config, state = load_weights_file(source)
     if name != "php":
         raise DerainError(f"{source}: holds {name!r} weights, not php")
@@ -37,19 +39,15 @@ def grown_model(source: Path, blocks: int, refine_blocks: int, scale: float) -> 
         raise DerainError(
             f"{source}: has {old['blocks']} + {old['refine_blocks']} blocks; growing cannot remove blocks"
         )
-    if not 0.0 < scale <= 1.0:
-        raise DerainError(f"--scale must be in (0, 1], got {scale}")
-    # Every tensor of the source keeps its name; only the new blocks' tensors are left out of the map.
+    # Every tensor of the source keeps its name; the new blocks and every block's scale start fresh.
     kept = {key: key for key in state}
-    config = {**old, "blocks": blocks, "refine_blocks": refine_blocks}
+    config = {**old, "blocks": blocks, "refine_blocks": refine_blocks, "layer_scale": True}
     model = initial_model(ModelSection(name="php", config=config, init=str(source), init_map=kept))
     assert isinstance(model, PHPNet)
     new_blocks = [*model.structure.blocks[old["blocks"] :], *model.detail.blocks[old["refine_blocks"] :]]
     with torch.no_grad():
         for block in new_blocks:
-            for branch in block.branches:
-                branch.weight.mul_(scale)
-                branch.bias.mul_(scale)
+            block.scale.zero_()
     return model, config
 
 
@@ -59,12 +57,11 @@ def main() -> int:
     parser.add_argument("out", type=Path, help="where to write the grown weights (must not exist)")
     parser.add_argument("--blocks", type=int, required=True, help="PHP blocks of the first sub-network")
     parser.add_argument("--refine-blocks", type=int, required=True, help="PHP blocks of the second sub-network")
-    parser.add_argument("--scale", type=float, default=0.01, help="scale of the new blocks' branch weights")
     args = parser.parse_args()
     try:
         if args.out.exists():
             raise DerainError(f"{args.out}: already exists; choose another output")
-        model, config = grown_model(args.source, args.blocks, args.refine_blocks, args.scale)
+        model, config = grown_model(args.source, args.blocks, args.refine_blocks)
         save_weights(model, args.out, model_name="php", config=config)
     except (DerainError, OSError) as error:
         print(f"php_grow: {error}", file=sys.stderr)

@@ -92,6 +92,18 @@ def test_php_block_plain_concatenation_does_not_aggregate():
     assert torch.allclose(out[:, 2:], torch.zeros(1, 6, 5, 5))
 
 
+def test_php_block_layer_scale_multiplies_the_residual_per_channel():
+    assert PHPBlock(8, (1, 2, 3, 4)).scale is None  # off by default: the paper's block, old weight files load
+    block = PHPBlock(8, (1, 2, 3, 4), layer_scale=True)
+    assert torch.equal(block.scale, torch.ones(1, 8, 1, 1))  # initialised to 1: the plain block
+    _only_first_branch_fires(block)  # (zeroes the scale too)
+    x = torch.zeros(1, 8, 5, 5)
+    assert torch.equal(block(x), x)  # scale 0: the identity
+    with torch.no_grad():
+        block.scale.copy_(torch.arange(8.0).view(1, 8, 1, 1))
+    assert torch.allclose(block(x), 0.5 * torch.arange(8.0).view(1, 8, 1, 1).expand_as(x))
+
+
 def test_hierarchy_grows_dilation_with_depth():
     assert [block_dilations("php", b, 4) for b in range(3)] == [(1, 2, 3, 4), (2, 4, 6, 8), (3, 6, 9, 12)]
     assert [block_dilations("parallel", b, 4) for b in range(3)] == [(1, 2, 3, 4)] * 3

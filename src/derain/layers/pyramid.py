@@ -80,7 +80,10 @@ class PHPBlock(nn.Module):
     (small streaks are not missed, large ones not under-estimated), then concatenated and re-weighted
     by :class:`SpatialReweight`. Without it the branches are simply concatenated (Table IV's
     "PHP-concatenation"). The result is added to the input (residual), so stacked blocks refine the
-    same features with growing context.
+    same features with growing context. With ``layer_scale`` the result is first multiplied by a
+    learnable per-channel scale (LayerScale, Touvron et al. 2021; derain's addition, not the paper's):
+    set to zero, the block is the identity and still learns, which is how ``scripts/php_grow.py``
+    adds blocks to trained weights.
 
     Each branch has ``channels // len(dilations)`` outputs, so the concatenation is ``channels`` wide
     and a block costs about one full 3x3 convolution whatever the number of branches.
@@ -89,9 +92,12 @@ class PHPBlock(nn.Module):
         channels: block width (a multiple of the branch count).
         dilations: one dilation rate per parallel branch, ascending.
         aggregate: top-down aggregation + re-weighting (the PHP block) or plain concatenation.
+        layer_scale: learnable per-channel scale of the residual, initialised to 1.
     """
 
-    def __init__(self, channels: int, dilations: tuple[int, ...], *, aggregate: bool = True) -> None:
+    def __init__(
+        self, channels: int, dilations: tuple[int, ...], *, aggregate: bool = True, layer_scale: bool = False
+    ) -> None:
         super().__init__()
         if not dilations or channels % len(dilations):
             raise ValueError(f"channels ({channels}) must be a multiple of the branch count ({len(dilations)})")
@@ -104,6 +110,7 @@ class PHPBlock(nn.Module):
             nn.Conv2d(channels, width, 3, padding=rate, dilation=rate) for rate in self.dilations
         )
         self.reweight = SpatialReweight(channels) if aggregate else None
+        self.scale = nn.Parameter(torch.ones(1, channels, 1, 1)) if layer_scale else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = [F.relu(branch(x)) for branch in self.branches]
@@ -113,4 +120,6 @@ class PHPBlock(nn.Module):
         f = torch.cat(feats, dim=1)
         if self.reweight is not None:
             f = self.reweight(f)
+        if self.scale is not None:
+            f = self.scale * f
         return x + f

@@ -82,6 +82,7 @@ class SubNet(nn.Module):
         pyramid: which pyramid (see :data:`PyramidKind`).
         branches: parallel branches per block.
         pooling: pooled input joined to the stem's features (see :data:`PoolingKind`).
+        layer_scale: a learnable scale on each block's residual (see :class:`PHPBlock`).
     """
 
     def __init__(
@@ -95,6 +96,7 @@ class SubNet(nn.Module):
         pyramid: PyramidKind = "php",
         branches: int = 4,
         pooling: PoolingKind = "none",
+        layer_scale: bool = False,
     ) -> None:
         super().__init__()
         self.factor = 2**levels
@@ -107,7 +109,12 @@ class SubNet(nn.Module):
         self.stem = nn.Sequential(*stem)
         self.pool = None if pooling == "none" else ContrastAwarePooling(3, self.factor, pooling)
         self.blocks = nn.Sequential(
-            *(PHPBlock(width, block_dilations(pyramid, b, branches), aggregate=pyramid == "php") for b in range(blocks))
+            *(
+                PHPBlock(
+                    width, block_dilations(pyramid, b, branches), aggregate=pyramid == "php", layer_scale=layer_scale
+                )
+                for b in range(blocks)
+            )
         )
         self.head = nn.Conv2d(width, out_ch * self.factor**2, 1)
         # Zero-initialised head: an untrained sub-network adds nothing, so the untrained model is the
@@ -144,6 +151,8 @@ class PHPConfig:
         detail_gate: the second sub-network also predicts a per-pixel, per-channel weight ``g`` of
             the input's high frequencies, ``X = X^c + r_2 + g * (Y - X^c)`` (derain's addition, not
             the paper's; see :class:`PHPNet`).
+        layer_scale: every PHP block scales its residual by a learnable per-channel factor (derain's
+            addition, not the paper's): ``scripts/php_grow.py`` starts new blocks at zero with it.
     """
 
     width: PositiveInt = 32
@@ -156,6 +165,7 @@ class PHPConfig:
     pyramid: PyramidKind = "php"
     pooling: PoolingKind = "contrast"
     detail_gate: bool = False
+    layer_scale: bool = False
 
 
 class PHPNet(DerainModel):
@@ -183,6 +193,7 @@ class PHPNet(DerainModel):
             pyramid=config.pyramid,
             branches=config.branches,
             pooling=config.pooling,
+            layer_scale=config.layer_scale,
         )
         self.detail = SubNet(
             6,
@@ -192,6 +203,7 @@ class PHPNet(DerainModel):
             levels=config.refine_levels,
             pyramid=config.pyramid,
             branches=config.branches,
+            layer_scale=config.layer_scale,
         )
         self.gate = None
         if config.detail_gate:
