@@ -24,7 +24,8 @@ from typing import Any
 import torch
 import yaml
 
-from derain.checkpoint import file_config, load_weights_file, save_weights
+from _new_weights import write_new_weights
+from derain.checkpoint import file_config, load_weights_file
 from derain.errors import DerainError
 from derain.models import build_model
 
@@ -82,21 +83,16 @@ def main() -> int:
     parser.add_argument("out", type=Path, help="weights file to write (must not exist)")
     parser.add_argument("inputs", type=Path, nargs="+", help="weights files or trainer checkpoints")
     args = parser.parse_args()
-    try:
-        if args.out.exists():
-            raise DerainError(f"{args.out}: already exists; choose another output")
+
+    def make() -> tuple[torch.nn.Module, str, dict, str]:
         name, config, state = average(args.inputs)
         model = build_model(name, config)
         model.load_state_dict(state)
-        save_weights(model, args.out, model_name=name, config=config)
-    except (DerainError, OSError) as error:
-        print(f"average_weights: {error}", file=sys.stderr)
-        return 1
-    source = (
-        f"mean of {len(args.inputs)} {name} weights" if len(args.inputs) > 1 else f"{name} weights of {args.inputs[0]}"
-    )
-    print(f"average_weights: wrote {args.out} ({source})")
-    return 0
+        count = len(args.inputs)
+        what = f"mean of {count} {name} weights" if count > 1 else f"{name} weights of {args.inputs[0]}"
+        return model, name, config, what
+
+    return write_new_weights("average_weights", args.out, make)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import torch
 
-from derain.checkpoint import file_config, load_weights_file, save_weights
+from _new_weights import write_new_weights
+from derain.checkpoint import file_config, load_weights_file
 from derain.errors import DerainError
 from derain.models.php import PHPConfig, PHPNet
 from derain.train.config import ModelSection
@@ -58,16 +59,12 @@ def main() -> int:
     parser.add_argument("--blocks", type=int, required=True, help="PHP blocks of the first sub-network")
     parser.add_argument("--refine-blocks", type=int, required=True, help="PHP blocks of the second sub-network")
     args = parser.parse_args()
-    try:
-        if args.out.exists():
-            raise DerainError(f"{args.out}: already exists; choose another output")
+
+    def make() -> tuple[torch.nn.Module, str, dict, str]:
         model, config = grown_model(args.source, args.blocks, args.refine_blocks)
-        save_weights(model, args.out, model_name="php", config=config)
-    except (DerainError, OSError) as error:
-        print(f"php_grow: {error}", file=sys.stderr)
-        return 1
-    print(f"php_grow: wrote {args.out}")
-    return 0
+        return model, "php", config, f"{args.blocks} + {args.refine_blocks} blocks"
+
+    return write_new_weights("php_grow", args.out, make)
 
 
 if __name__ == "__main__":

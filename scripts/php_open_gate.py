@@ -17,7 +17,8 @@ from pathlib import Path
 
 import torch
 
-from derain.checkpoint import file_config, load_weights_file, save_weights
+from _new_weights import write_new_weights
+from derain.checkpoint import file_config, load_weights_file
 from derain.errors import DerainError
 from derain.train.config import ModelSection
 from derain.train.warmstart import initial_model
@@ -45,16 +46,12 @@ def main() -> int:
     parser.add_argument("source", type=Path, help="php weights without a detail gate")
     parser.add_argument("out", type=Path, help="where to write the gated weights (must not exist)")
     args = parser.parse_args()
-    try:
-        if args.out.exists():
-            raise DerainError(f"{args.out}: already exists; choose another output")
+
+    def make() -> tuple[torch.nn.Module, str, dict, str]:
         model, config = open_gate_model(args.source)
-        save_weights(model, args.out, model_name="php", config=config)
-    except (DerainError, OSError) as error:
-        print(f"php_open_gate: {error}", file=sys.stderr)
-        return 1
-    print(f"php_open_gate: wrote {args.out}")
-    return 0
+        return model, "php", config, "gate open"
+
+    return write_new_weights("php_open_gate", args.out, make)
 
 
 if __name__ == "__main__":
