@@ -25,6 +25,9 @@ Choices the paper leaves open (docs/methods/php.md has the measurements behind t
   on light rain php altered rain-free texture more than ``baseline`` (php.md). With the gate it
   also predicts a weight ``g`` per pixel and channel and adds ``g * (Y - X^c)``: the input's own
   high frequencies, kept where there is no rain (``g`` near 1) and dropped on streaks (near 0).
+- **Layer scale** (``layer_scale``, derain's addition, off by default): each PHP block's residual is
+  multiplied by a learnable per-channel scale, so ``scripts/php_grow.py`` can add blocks that start
+  at exactly zero and still learn (blocks started with near-zero branch weights died: php.md).
 
 Table IV variants are the ``pyramid`` and ``pooling`` switches (see :class:`PHPConfig`).
 """
