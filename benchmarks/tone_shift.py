@@ -109,6 +109,7 @@ def main() -> int:
     table.append(["**mean**", *(f"{mean[x]['psnr_y']:.2f} / {mean[x]['shift_y']:+.1f} / — / —" for x in labels)])
     table.append(["**most negative ΔY / block**", *(f"{worst[x]:+.1f} / {darkest[x]:+.1f}" for x in labels)])
     command = "python benchmarks/tone_shift.py --models " + args.models
+    command += "" if args.set == RAIN12 else f" --set {args.set}"
     command += "".join(f" --weights {w}" for w in args.weights)
     text = (
         f"# Tone shift on {args.set.name}\n\nPer image: PSNR-Y / mean Y shift against the clean image "
