@@ -20,6 +20,7 @@ import torch
 import derain
 from _results import markdown_table, write_results
 from derain.commands._options import parse_weights
+from derain.data.arrays import to_chw
 from derain.data.io import read_rgb
 from derain.data.pairing import find_paired_layout, pair_folders
 from derain.hardware import describe_hardware
@@ -33,33 +34,32 @@ LIVE_SHARE = 0.01
 def block_use(model: torch.nn.Module, images: list[Path]) -> dict[str, tuple[float, float]]:
     """``{block: (mean |f| / mean |x|, share of live branch channels)}`` over ``images``."""
     residual: dict[str, list[float]] = {}
-    active: dict[str, list[torch.Tensor]] = {}  # per block: each branch's per-channel share, image after image
-    branches: dict[str, int] = {}
+    positive: dict[tuple[str, int], list[torch.Tensor]] = {}  # (block, branch): per-channel share, per image
     hooks = []
     for sub in ("structure", "detail"):
         for index, block in enumerate(getattr(model, sub).blocks):
             key = f"{sub}.blocks.{index}"
-            branches[key] = len(block.branches)
 
             def on_block(module, inputs, output, key=key) -> None:
                 residual.setdefault(key, []).append(float((output - inputs[0]).abs().mean() / inputs[0].abs().mean()))
 
-            def on_branch(module, inputs, output, key=key) -> None:
-                active.setdefault(key, []).append((output > 0).float().mean(dim=(0, 2, 3)))
-
             hooks.append(block.register_forward_hook(on_block))
-            hooks += [branch.register_forward_hook(on_branch) for branch in block.branches]
+            for b, conv in enumerate(block.branches):
+
+                def on_branch(module, inputs, output, branch=(key, b)) -> None:
+                    # the convolution's output, before the ReLU: "positive" is exactly "passes it"
+                    positive.setdefault(branch, []).append((output > 0).float().mean(dim=(0, 2, 3)))
+
+                hooks.append(conv.register_forward_hook(on_branch))
     with torch.no_grad():
         for path in images:
-            model(torch.from_numpy(read_rgb(path)).permute(2, 0, 1)[None].float())
+            model(to_chw(read_rgb(path))[None])
     for hook in hooks:
         hook.remove()
     use = {}
     for key, ratios in residual.items():
-        # branch outputs are taken before the ReLU, so "positive" is exactly "passes it"
-        n = branches[key]
-        per_image = torch.stack([torch.cat(active[key][i : i + n]) for i in range(0, len(active[key]), n)])
-        use[key] = (sum(ratios) / len(ratios), float((per_image.mean(0) > LIVE_SHARE).float().mean()))
+        shares = torch.cat([torch.stack(v).mean(0) for (k, _), v in positive.items() if k == key])
+        use[key] = (sum(ratios) / len(ratios), float((shares > LIVE_SHARE).float().mean()))
     return use
 
 

@@ -40,7 +40,8 @@ def grown_model(source: Path, blocks: int, refine_blocks: int) -> tuple[PHPNet, 
         raise DerainError(
             f"{source}: has {old['blocks']} + {old['refine_blocks']} blocks; growing cannot remove blocks"
         )
-    # Every tensor of the source keeps its name; the new blocks and every block's scale start fresh.
+    # Every tensor of the source keeps its name; the new blocks (and the old blocks' scales, unless the
+    # source already has them) keep their fresh initialisation: scale 1, which the loop below zeroes for new blocks.
     kept = {key: key for key in state}
     config = {**old, "blocks": blocks, "refine_blocks": refine_blocks, "layer_scale": True}
     model = initial_model(ModelSection(name="php", config=config, init=str(source), init_map=kept))
