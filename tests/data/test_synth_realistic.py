@@ -190,7 +190,7 @@ def test_every_mixture_name_has_a_mixture() -> None:
     assert set(MIXTURES) == set(MIXTURE_NAMES)  # params.py names them without importing mixture.py
 
 
-@pytest.mark.parametrize(("mixture", "haze_share"), [("real-mix-2", 0.2), ("real-mix-3", 0.4)])
+@pytest.mark.parametrize(("mixture", "haze_share"), [("real-mix-2", 0.2), ("real-mix-3", 0.4), ("real-mix-4", 0.4)])
 def test_real_mix_2_and_3_draw_their_regimes_at_their_weights_and_veil_only_dense_rain(
     mixture: str, haze_share: float
 ) -> None:
@@ -275,7 +275,8 @@ def test_rain100h_regime_is_dense_but_translucent() -> None:
 def test_rain_names_checked_in_one_line() -> None:
     check_rain_names("preset", ("real-mix", "medium"))
     with pytest.raises(
-        ConfigError, match=r"^preset: unknown name 'drizzle' \(known: real-mix, real-mix-2, real-mix-3, light"
+        ConfigError,
+        match=r"^preset: unknown name 'drizzle' \(known: real-mix, real-mix-2, real-mix-3, real-mix-4, light",
     ):
         check_rain_names("preset", ("drizzle",))
     with pytest.raises(ConfigError, match=r"^preset: needs at least one name$"):
@@ -332,3 +333,15 @@ def test_soften_blurs_streaks_without_losing_rain() -> None:
     soft = render_recipe(bg, dataclasses.replace(sharp_recipe, soften=1.5), np.random.default_rng(2)).streaks
     assert soft.max() < sharp.max()
     assert abs(float(soft.sum()) / float(sharp.sum()) - 1.0) < 0.1  # blurred, not erased
+
+
+def test_real_mix_4_is_real_mix_3_with_half_the_camera_degradations() -> None:
+    """Same regimes, veils and hazes draw for draw; each degradation about half as often."""
+    rng3, rng4 = np.random.default_rng(5), np.random.default_rng(5)
+    mix3 = [draw_recipe(rng3, None, "real-mix-3") for _ in range(2000)]
+    mix4 = [draw_recipe(rng4, None, "real-mix-4") for _ in range(2000)]
+    assert [(r.regime, r.veil, r.scene_haze) for r in mix3] == [(r.regime, r.veil, r.scene_haze) for r in mix4]
+    jpeg3 = sum(r.degradation.jpeg_quality is not None for r in mix3) / 2000
+    jpeg4 = sum(r.degradation.jpeg_quality is not None for r in mix4) / 2000
+    noise4 = sum(r.degradation.noise > 0 for r in mix4) / 2000
+    assert abs(jpeg3 - 0.8) < 0.03 and abs(jpeg4 - 0.4) < 0.03 and abs(noise4 - 0.25) < 0.03
