@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import torch
 from torch import nn
@@ -47,7 +47,7 @@ from derain.models.base import DerainModel, ModelOutput, Tiling, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
 from derain.schema import NonNegativeInt, PositiveInt
 
-__all__ = ["PHP_BYTES_PER_PIXEL", "PHPConfig", "PHPNet", "PyramidKind", "SubNet", "block_dilations"]
+__all__ = ["PHP_BYTES_PER_PIXEL", "PHPConfig", "PHPNet", "PHPParts", "PyramidKind", "SubNet", "block_dilations"]
 
 #: ``php``: parallel branches, dilations growing with depth, top-down aggregation + re-weighting (the paper);
 #: ``parallel``: Table IV "Parallel Only" (same dilations in every block, plain concatenation);
@@ -171,6 +171,20 @@ class PHPConfig:
     layer_scale: bool = False
 
 
+class PHPParts(NamedTuple):
+    """What :class:`PHPNet` adds up: ``X = coarse + refine + gate * (Y - coarse)``.
+
+    Attributes:
+        coarse: ``X^c``, the first sub-network's output (rain removed, low-pass).
+        refine: ``r_2``, the second sub-network's residual.
+        gate: the detail gate ``g`` (None without ``detail_gate``).
+    """
+
+    coarse: torch.Tensor
+    refine: torch.Tensor
+    gate: torch.Tensor | None
+
+
 class PHPNet(DerainModel):
     """Rain image ``Y`` -> ``X^c`` (first sub-network) -> ``X`` (second); ``ModelOutput.coarse`` is ``X^c``.
 
@@ -217,32 +231,34 @@ class PHPNet(DerainModel):
         self.size_divisor = math.lcm(self.structure.factor, self.detail.factor)
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
+        parts = self.parts(x)
+        fine = parts.coarse + parts.refine
+        if parts.gate is not None:
+            fine = fine + parts.gate * (x - parts.coarse)
+        return ModelOutput(background=fine.clamp(0.0, 1.0), rain=x - fine, coarse=parts.coarse)
+
+    def parts(self, x: torch.Tensor) -> PHPParts:
+        """The three terms of ``X`` for rainy images ``x``, ``(B, 3, H, W)``, cropped back to ``H x W``.
+
+        ``forward`` adds them; ``benchmarks/php_detail.py`` and ``benchmarks/php_pooling.py --mask gate``
+        read them to see which term changes rain-free pixels.
+        """
         padded, (h, w) = pad_to_multiple(x, self.size_divisor)
-        coarse, feat = self._coarse_and_detail_features(padded)
-        fine = coarse + F.pixel_shuffle(self.detail.head(feat), self.detail.factor)
-        if self.gate is not None:
-            fine = fine + self._gate(feat) * (padded - coarse)
-        coarse, fine = coarse[..., :h, :w], fine[..., :h, :w]
-        return ModelOutput(background=fine.clamp(0.0, 1.0), rain=x - fine, coarse=coarse)
+        coarse = padded + self.structure(padded)
+        feat = self.detail.features(torch.cat([padded, coarse], dim=1))
+        refine = F.pixel_shuffle(self.detail.head(feat), self.detail.factor)
+        gate = None if self.gate is None else F.pixel_shuffle(self.gate(feat), self.detail.factor)[..., :h, :w]
+        return PHPParts(coarse[..., :h, :w], refine[..., :h, :w], gate)
 
     def gate_map(self, x: torch.Tensor) -> torch.Tensor:
         """The detail gate ``g`` for rainy images ``x``, ``(B, 3, H, W)``: 1 keeps the input's detail, 0 drops it.
 
         For inspection (``benchmarks/php_pooling.py --mask gate``); raises without ``detail_gate``.
         """
-        if self.gate is None:
+        gate = self.parts(x).gate
+        if gate is None:
             raise ValueError("gate_map: this php has no detail gate (model.config.detail_gate is false)")
-        padded, (h, w) = pad_to_multiple(x, self.size_divisor)
-        return self._gate(self._coarse_and_detail_features(padded)[1])[..., :h, :w]
-
-    def _coarse_and_detail_features(self, padded: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``X^c`` and the second sub-network's features (what its head and the gate read)."""
-        coarse = padded + self.structure(padded)
-        return coarse, self.detail.features(torch.cat([padded, coarse], dim=1))
-
-    def _gate(self, detail_features: torch.Tensor) -> torch.Tensor:
-        assert self.gate is not None
-        return F.pixel_shuffle(self.gate(detail_features), self.detail.factor)
+        return gate
 
 
 register_model(
