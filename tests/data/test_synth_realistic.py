@@ -23,6 +23,7 @@ from derain.data.synth import (
     apply_veil,
     check_rain_names,
     degrade,
+    degrade_pair,
     draw_degradation,
     draw_recipe,
     draw_veil,
@@ -190,7 +191,9 @@ def test_every_mixture_name_has_a_mixture() -> None:
     assert set(MIXTURES) == set(MIXTURE_NAMES)  # params.py names them without importing mixture.py
 
 
-@pytest.mark.parametrize(("mixture", "haze_share"), [("real-mix-2", 0.2), ("real-mix-3", 0.4), ("real-mix-4", 0.4)])
+@pytest.mark.parametrize(
+    ("mixture", "haze_share"), [("real-mix-2", 0.2), ("real-mix-3", 0.4), ("real-mix-4", 0.4), ("real-mix-5", 0.4)]
+)
 def test_real_mix_2_and_3_draw_their_regimes_at_their_weights_and_veil_only_dense_rain(
     mixture: str, haze_share: float
 ) -> None:
@@ -276,7 +279,8 @@ def test_rain_names_checked_in_one_line() -> None:
     check_rain_names("preset", ("real-mix", "medium"))
     with pytest.raises(
         ConfigError,
-        match=r"^preset: unknown name 'drizzle' \(known: real-mix, real-mix-2, real-mix-3, real-mix-4, light",
+        match=r"^preset: unknown name 'drizzle' \(known: real-mix, real-mix-2, real-mix-3, real-mix-4, real-mix-5, "
+        r"light",
     ):
         check_rain_names("preset", ("drizzle",))
     with pytest.raises(ConfigError, match=r"^preset: needs at least one name$"):
@@ -345,3 +349,29 @@ def test_real_mix_4_is_real_mix_3_with_half_the_camera_degradations() -> None:
     jpeg4 = sum(r.degradation.jpeg_quality is not None for r in mix4) / 2000
     noise4 = sum(r.degradation.noise > 0 for r in mix4) / 2000
     assert abs(jpeg3 - 0.8) < 0.03 and abs(jpeg4 - 0.4) < 0.03 and abs(noise4 - 0.25) < 0.03
+
+
+def test_degrade_pair_gives_both_images_one_camera_and_the_input_degrade_would() -> None:
+    image, background = smooth_image(40, 56), smooth_image(40, 56)[::-1].copy()
+    camera = Degradation(blur=0.7, scale=0.6, noise=0.02, jpeg_quality=50)
+    out, target = degrade_pair(image, background, camera, np.random.default_rng(4))
+    assert np.array_equal(out, degrade(image, camera, np.random.default_rng(4)))
+    same, same_target = degrade_pair(image, image, camera, np.random.default_rng(9))
+    assert np.array_equal(same, same_target)  # one noise draw for both
+    assert float(np.abs(target - background).mean()) > 1e-3
+
+
+def test_real_mix_5_renders_real_mix_3_inputs_with_the_camera_in_the_target() -> None:
+    """Seed for seed the rainy images are real-mix-3's; where the camera did something, so does B."""
+    bg = smooth_image(48, 64)
+    changed = 0
+    for seed in range(12):
+        three = add_rain(bg, "real-mix-3", np.random.default_rng(seed))
+        five = add_rain(bg, "real-mix-5", np.random.default_rng(seed))
+        assert np.array_equal(three.image, five.image)
+        recipe = draw_recipe(np.random.default_rng(seed), None, "real-mix-5")
+        if recipe.degradation == Degradation():
+            assert np.array_equal(three.background, five.background)
+        else:
+            changed += not np.array_equal(three.background, five.background)
+    assert changed >= 6

@@ -8,7 +8,14 @@ image and degrades the rainy image like a camera (Real-ESRGAN). Everything rando
 """
 
 from derain.data.synth.compose import COMPOSITIONS, Composition, RainComposite, compose
-from derain.data.synth.degrade import Degradation, DegradeRanges, degrade, draw_degradation, jpeg_round_trip
+from derain.data.synth.degrade import (
+    Degradation,
+    DegradeRanges,
+    degrade,
+    degrade_pair,
+    draw_degradation,
+    jpeg_round_trip,
+)
 from derain.data.synth.drops import near_drops
 from derain.data.synth.mixture import (
     DEFAULT_STREAK_DIR,
@@ -58,6 +65,7 @@ __all__ = [
     "check_rain_names",
     "compose",
     "degrade",
+    "degrade_pair",
     "draw_degradation",
     "draw_recipe",
     "draw_regime",

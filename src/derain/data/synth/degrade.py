@@ -1,9 +1,11 @@
-"""Camera degradations of the rainy image only: slight blur, rescale, sensor noise, JPEG.
+"""Camera degradations: slight blur, rescale, sensor noise, JPEG.
 
 Real-ESRGAN's lesson (super-resolution): synthetic-only training transfers to real photos when
 the degradations after synthesis are randomised, in the order a camera and the web apply them
-(blur -> resize -> noise -> compression). Real rain photos are JPEG-compressed, resized and noisy;
-the clean target B stays untouched, so the model learns to undo the camera too.
+(blur -> resize -> noise -> compression). Real rain photos are JPEG-compressed, resized and noisy.
+:func:`degrade` applies them to the rainy image only (the clean target B stays untouched, so the
+model learns to undo the camera too); :func:`degrade_pair` applies the same camera, noise
+included, to both (the model learns to remove the rain only).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from PIL import Image
 
 from derain.errors import ConfigError
 
-__all__ = ["Degradation", "DegradeRanges", "degrade", "draw_degradation", "jpeg_round_trip"]
+__all__ = ["Degradation", "DegradeRanges", "degrade", "degrade_pair", "draw_degradation", "jpeg_round_trip"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,28 @@ def degrade(image: np.ndarray, degradation: Degradation, rng: np.random.Generato
     The resize goes down by ``scale`` with area averaging and back up bilinearly, so the output
     keeps the input's size (it must stay aligned with B). Noise is per-channel Gaussian.
     """
+    return _camera(image, degradation, _draw_noise(image.shape, degradation, rng))
+
+
+def degrade_pair(
+    image: np.ndarray, background: np.ndarray, degradation: Degradation, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same camera on the rainy image and on B, one noise draw for both.
+
+    The rainy image comes out as :func:`degrade` makes it from the same ``rng``, so a mixture that
+    switches this on renders the same inputs seed for seed; only the target changes.
+    """
+    noise = _draw_noise(image.shape, degradation, rng)
+    return _camera(image, degradation, noise), _camera(background, degradation, noise)
+
+
+def _draw_noise(shape: tuple[int, ...], degradation: Degradation, rng: np.random.Generator) -> np.ndarray | None:
+    if degradation.noise <= 0:
+        return None
+    return rng.normal(0.0, degradation.noise, shape).astype(np.float32)
+
+
+def _camera(image: np.ndarray, degradation: Degradation, noise: np.ndarray | None) -> np.ndarray:
     h, w = image.shape[:2]
     out = np.asarray(image, dtype=np.float32)
     if degradation.blur > 0:
@@ -98,8 +122,8 @@ def degrade(image: np.ndarray, degradation: Degradation, rng: np.random.Generato
     if degradation.scale < 1.0:
         small = (max(1, round(w * degradation.scale)), max(1, round(h * degradation.scale)))
         out = cv2.resize(cv2.resize(out, small, interpolation=cv2.INTER_AREA), (w, h), interpolation=cv2.INTER_LINEAR)
-    if degradation.noise > 0:
-        out = out + rng.normal(0.0, degradation.noise, out.shape).astype(np.float32)
+    if noise is not None:
+        out = out + noise
     out = np.clip(out, 0.0, 1.0)
     if degradation.jpeg_quality is not None:
         out = jpeg_round_trip(out, degradation.jpeg_quality)

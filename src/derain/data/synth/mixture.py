@@ -24,6 +24,11 @@ half of the dark regime), against 20 % hazy targets.
 images instead of 80 %). php trained on ``real-mix-3`` kept only 87 % of the input's detail on
 rain-free pixels of light rain, with or without JPEG on its input (docs/methods/php.md, "The light-rain
 gap"): a small network that cannot tell a degraded input from a clean one learns to smooth both.
+
+``real-mix-5`` is ``real-mix-3`` with the camera in the clean target too (:func:`degrade_pair`: the
+same blur, resize, noise draw and JPEG on B): the rain is the only difference left between input
+and target, as in every paired benchmark, whose clean and rainy images come from one camera. The
+rainy images are ``real-mix-3``'s, seed for seed.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import cv2
 import numpy as np
 
 from derain.data.synth.compose import Composition, RainComposite, compose
-from derain.data.synth.degrade import Degradation, DegradeRanges, degrade, draw_degradation
+from derain.data.synth.degrade import Degradation, DegradeRanges, degrade, degrade_pair, draw_degradation
 from derain.data.synth.drops import near_drops
 from derain.data.synth.params import MIXTURE_NAMES, RainParams, resolve_params
 from derain.data.synth.streaks import render_streaks, texture_files
@@ -79,6 +84,7 @@ class RainRecipe:
         soften: Sigma (px) of a Gaussian blur of the streak layer (0 = none): most drops are out of
             the focal plane, so real streaks are softer and fainter than the drawn ones.
         degradation: Camera degradations of the rainy image.
+        camera_in_target: Whether B gets the same degradations (``real-mix-5``).
         scene_haze: Strength of a uniform haze that belongs to the scene (0 = none): applied to B
             itself, so the clean target keeps it.
         scene_airlight: Grey level of that haze.
@@ -91,6 +97,7 @@ class RainRecipe:
     drops: int = 0
     soften: float = 0.0
     degradation: Degradation = dataclasses.field(default_factory=Degradation)
+    camera_in_target: bool = False
     scene_haze: float = 0.0
     scene_airlight: float = 0.85
 
@@ -233,12 +240,14 @@ class Mixture:
         free_veil: Probability of a faint veil on a regime that has none of its own.
         scene_haze: Probability that the scene itself is hazy (kept in the clean target).
         degrade: Camera degradations of the rainy image and how often each happens.
+        camera_in_target: The clean target gets the rainy image's camera too (:func:`degrade_pair`).
     """
 
     regimes: dict[str, tuple[float, _Regime]]
     free_veil: float
     scene_haze: float
     degrade: DegradeRanges = REAL_MIX_DEGRADE
+    camera_in_target: bool = False
 
 
 #: The mixtures by name (each also in :data:`derain.data.synth.params.MIXTURE_NAMES`).
@@ -247,6 +256,7 @@ MIXTURES: dict[str, Mixture] = {
     "real-mix-2": Mixture(REAL_MIX | {"near": (0.1, _near)}, free_veil=0.0, scene_haze=0.2),
     "real-mix-3": Mixture(REAL_MIX | {"near": (0.1, _near)}, free_veil=0.0, scene_haze=0.4),
     "real-mix-4": Mixture(REAL_MIX | {"near": (0.1, _near)}, free_veil=0.0, scene_haze=0.4, degrade=HALF_DEGRADE),
+    "real-mix-5": Mixture(REAL_MIX | {"near": (0.1, _near)}, free_veil=0.0, scene_haze=0.4, camera_in_target=True),
 }
 
 
@@ -286,7 +296,9 @@ def draw_recipe(rng: np.random.Generator, streak_dir: Path | None = None, mixtur
     drops = int(rng.integers(1, 6)) if drops_on else 0
     soften = _u(rng, 0.5, 1.5) if soft_on else 0.0
     degradation = draw_degradation(spec.degrade, rng)
-    recipe = dataclasses.replace(recipe, veil=veil, drops=drops, soften=soften, degradation=degradation)
+    recipe = dataclasses.replace(
+        recipe, veil=veil, drops=drops, soften=soften, degradation=degradation, camera_in_target=spec.camera_in_target
+    )
     if spec.scene_haze > 0 and rng.random() < spec.scene_haze:
         recipe = dataclasses.replace(recipe, scene_haze=_u(rng, 0.05, 0.35), scene_airlight=_u(rng, 0.6, 0.95))
     return recipe
@@ -330,7 +342,10 @@ def render_recipe(
         comp.streaks = np.maximum(comp.streaks, a)
     if haze > 0:
         comp.image = apply_veil(comp.image, 1.0 - haze, 0.85)
-    comp.image = degrade(comp.image, recipe.degradation, rng)
+    if recipe.camera_in_target:
+        comp.image, comp.background = degrade_pair(comp.image, comp.background, recipe.degradation, rng)
+    else:
+        comp.image = degrade(comp.image, recipe.degradation, rng)
     return comp
 
 
