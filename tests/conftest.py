@@ -3,10 +3,12 @@ weights, and the real CLI in a subprocess."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -64,6 +66,18 @@ def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("weights") / "tiny.safetensors"
     return save_weights(build_model("baseline", TINY), path, model_name="baseline", config=TINY)
+
+
+def load_script(script: Path, monkeypatch: pytest.MonkeyPatch, prefix: str = "script") -> ModuleType:
+    """Import a benchmark or device script as a module (its folder on ``sys.path`` for its own helpers);
+    ``main()`` stays behind ``__name__``."""
+    monkeypatch.syspath_prepend(str(script.parent))
+    spec = importlib.util.spec_from_file_location(f"{prefix}_{script.stem}", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    return module
 
 
 def cli_env() -> dict[str, str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -12,16 +10,13 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import load_script
+
 DEVICE = Path(__file__).resolve().parents[1] / "scripts" / "device"
 
 
 def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"device_{name}", DEVICE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DEVICE / f"{name}.py", monkeypatch, "device")
 
 
 def test_pack_data_holds_out_kodak_shrinks_photos_and_keeps_textures_exact(

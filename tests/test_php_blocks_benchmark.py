@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import load_script
 from derain.models import build_model
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "php_blocks.py"
@@ -18,12 +17,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "php_blocks.py"
 
 @pytest.fixture()
 def php_blocks(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.syspath_prepend(str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("benchmark_php_blocks_under_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, monkeypatch, "benchmark")
 
 
 def test_block_use_tells_a_dead_block_from_a_live_one(php_blocks, tmp_path: Path) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import load_script
 from derain.models import build_model
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "php_detail.py"
@@ -19,12 +18,7 @@ TINY = {"width": 8, "blocks": 1, "refine_width": 4, "refine_blocks": 0, "branche
 
 @pytest.fixture()
 def php_detail(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.syspath_prepend(str(SCRIPT.parent))
-    spec = importlib.util.spec_from_file_location("benchmark_php_detail_under_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, monkeypatch, "benchmark")
 
 
 def _pairs(tmp_path: Path) -> list[tuple[Path, Path]]:
