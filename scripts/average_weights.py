@@ -16,7 +16,6 @@ must hold the same model with the same config; floating-point tensors are averag
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from _new_weights import write_new_weights
 from derain.checkpoint import file_config, load_weights_file
 from derain.errors import DerainError
 from derain.models import build_model
+from derain.models.registry import MODELS, make_config
 
 
 def read_weights(path: Path) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
@@ -51,9 +51,10 @@ def read_weights(path: Path) -> tuple[str, dict[str, Any], dict[str, torch.Tenso
     return name, file_config(name, config), ckpt["model"]
 
 
-def _plain(config: dict[str, Any]) -> str:
-    """A config as comparable text: a weights file's tuples and a checkpoint's lists read the same."""
-    return json.dumps(config, sort_keys=True)
+def _resolved(name: str, config: dict[str, Any]) -> Any:
+    """The full architecture ``config`` stands for: a file that spells out a default (``php_grow``'s)
+    and one that leaves it out (a trainer export's) hold the same model; tuples and lists read the same."""
+    return make_config(MODELS.get(name), config)
 
 
 def average(paths: list[Path]) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
@@ -62,7 +63,7 @@ def average(paths: list[Path]) -> tuple[str, dict[str, Any], dict[str, torch.Ten
     states = [first]
     for path in paths[1:]:
         other_name, other_config, state = read_weights(path)
-        if (other_name, _plain(other_config)) != (name, _plain(config)):
+        if other_name != name or _resolved(other_name, other_config) != _resolved(name, config):
             raise DerainError(f"{path}: holds {other_name} {other_config}, not {name} {config} like {paths[0]}")
         if state.keys() != first.keys() or any(state[k].shape != first[k].shape for k in first):
             raise DerainError(f"{path}: its tensors differ from {paths[0]}'s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,15 @@ def test_mean_of_a_weights_file_and_a_trainer_checkpoint(tmp_path: Path) -> None
     for key, tensor in soup.state_dict().items():
         assert torch.allclose(tensor, (a.state_dict()[key] + b.state_dict()[key]) / 2, atol=1e-7), key
     assert any(not torch.equal(t, a.state_dict()[k]) for k, t in soup.state_dict().items())  # not a copy of a
+
+
+def test_a_file_that_spells_out_defaults_soups_with_one_that_leaves_them_out(tmp_path: Path) -> None:
+    """php_grow writes every config field, a trainer export only the overrides: the same architecture."""
+    full = dataclasses.asdict(build_model("php", TINY).config)
+    save_weights(_php(0), tmp_path / "full.safetensors", model_name="php", config=full)
+    save_weights(_php(1), tmp_path / "short.safetensors", model_name="php", config=TINY)
+    done = _run(tmp_path / "soup.safetensors", tmp_path / "full.safetensors", tmp_path / "short.safetensors")
+    assert done.returncode == 0, done.stderr
 
 
 def test_refuses_mixed_architectures_one_input_and_an_existing_output(tmp_path: Path) -> None:
