@@ -21,14 +21,12 @@ and distant skyline, docs/methods/php.md): about 29 % of its images carry a veil
 half of the dark regime), against 20 % hazy targets.
 
 ``real-mix-4`` is ``real-mix-3`` with each camera degradation half as often (JPEG in 40 % of the
-images instead of 80 %). php trained on ``real-mix-3`` kept only 87 % of the input's detail on
-rain-free pixels of light rain, with or without JPEG on its input (docs/methods/php.md, "The light-rain
-gap"): a small network that cannot tell a degraded input from a clean one learns to smooth both.
-
-``real-mix-5`` is ``real-mix-3`` with the camera in the clean target too (:func:`degrade_pair`: the
-same blur, resize, noise draw and JPEG on B): the rain is the only difference left between input
-and target, as in every paired benchmark, whose clean and rainy images come from one camera. The
-rainy images are ``real-mix-3``'s, seed for seed.
+images instead of 80 %). ``real-mix-5`` is ``real-mix-3`` with the camera in the clean target too
+(:func:`degrade_pair`: the same blur, resize, noise draw and JPEG on B), so the rain is the only
+difference left between input and target, as in every paired benchmark; its rainy images are
+``real-mix-3``'s, seed for seed. Both tested whether undoing the camera is why php's detail gate
+stays near 0.87 on rain-free pixels of light rain; it is not (docs/methods/php.md, "The light-rain
+gap"), nor, for fastnet, what holds back `sirr_val20` (docs/methods/fastnet.md, leg 11). No recipe uses them.
 """
 
 from __future__ import annotations
