@@ -7,6 +7,7 @@ import torch
 from torch.nn import functional as F
 
 from derain.checkpoint import save_weights
+from derain.errors import ConfigError
 from derain.layers.pyramid import ContrastAwarePooling, PHPBlock
 from derain.models import MODELS, build_model
 from derain.models.php import block_dilations
@@ -195,3 +196,30 @@ def test_gated_model_grown_from_gateless_weights_computes_what_they_did(tmp_path
     with torch.no_grad():
         assert (old(x).background - x).abs().max() > 0.05
         assert torch.allclose(grown(x).background, old(x).background, atol=1e-6)
+
+
+def test_gate_refinement_grown_from_gated_weights_computes_what_they_did_and_learns(tmp_path):
+    old = _gated_model_with_a_working_first_subnetwork()
+    with torch.no_grad():
+        old.gate.bias.fill_(0.5)
+    gated = {**TINY_PHP, "detail_gate": True}
+    save_weights(old, tmp_path / "php.safetensors", model_name="php", config=gated)
+    section = ModelSection(
+        name="php",
+        config={**gated, "gate_refine": 4},
+        init=str(tmp_path / "php.safetensors"),
+        init_map={"structure": "structure", "detail": "detail", "gate": "gate"},
+    )
+    grown = initial_model(section)
+    x = torch.rand(1, 3, 18, 22)
+    assert torch.allclose(grown(x).background, old(x).background, atol=1e-6)
+    grown(x).background.mean().backward()
+    assert grown.gate_refine[-1].weight.grad.abs().sum() > 0  # the zero start still learns
+    with torch.no_grad():
+        grown.gate_refine[-1].bias.fill_(0.25)  # the correction reaches the gate at full resolution
+    assert torch.allclose(grown.gate_map(x), old.gate_map(x) + 0.25, atol=1e-6)
+
+
+def test_gate_refinement_needs_the_detail_gate():
+    with pytest.raises(ConfigError, match=r"gate_refine: needs detail_gate"):
+        build_model("php", {**TINY_PHP, "gate_refine": 4})

@@ -25,6 +25,11 @@ Choices the paper leaves open (docs/methods/php.md has the measurements behind t
   on light rain php altered rain-free texture more than ``baseline`` (php.md). With the gate it
   also predicts a weight ``g`` per pixel and channel and adds ``g * (Y - X^c)``: the input's own
   high frequencies, kept where there is no rain (``g`` near 1) and dropped on streaks (near 0).
+- **Gate refinement** (``gate_refine``, derain's addition, off by default): two 3x3 convolutions at
+  full resolution read ``[Y, X^c, g]`` and add a correction to ``g``. On light rain the 1/2-resolution
+  gate stays near 0.87 even far from any streak (docs/methods/php.md, "The light-rain gap"); a
+  full-resolution look at the input can tell a pixel with no thin bright line around it. The last
+  convolution starts at zero, so weights without it load through ``model.init_map`` unchanged.
 - **Layer scale** (``layer_scale``, derain's addition, off by default): each PHP block's residual is
   multiplied by a learnable per-channel scale, so ``scripts/php_grow.py`` can add blocks that start
   at exactly zero and still learn (blocks started with near-zero branch weights died: php.md).
@@ -45,7 +50,7 @@ from torch.nn import functional as F
 from derain.layers.pyramid import ContrastAwarePooling, PHPBlock, PoolingKind
 from derain.models.base import DerainModel, ModelOutput, Tiling, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
-from derain.schema import NonNegativeInt, PositiveInt
+from derain.schema import NonNegativeInt, PositiveInt, require
 
 __all__ = ["PHP_BYTES_PER_PIXEL", "PHPConfig", "PHPNet", "PHPParts", "PyramidKind", "SubNet", "block_dilations"]
 
@@ -156,6 +161,8 @@ class PHPConfig:
             the paper's; see :class:`PHPNet`).
         layer_scale: every PHP block scales its residual by a learnable per-channel factor (derain's
             addition, not the paper's): ``scripts/php_grow.py`` starts new blocks at zero with it.
+        gate_refine: hidden width of a full-resolution correction of the detail gate from
+            ``[Y, X^c, g]`` (derain's addition; 0: none). Needs ``detail_gate``.
     """
 
     width: PositiveInt = 32
@@ -169,6 +176,11 @@ class PHPConfig:
     pooling: PoolingKind = "contrast"
     detail_gate: bool = False
     layer_scale: bool = False
+    gate_refine: NonNegativeInt = 0
+
+    def __post_init__(self) -> None:
+        """A gate refinement refines the detail gate (the parser adds ``model.config.``)."""
+        require(not self.gate_refine or self.detail_gate, "gate_refine", "needs detail_gate: true")
 
 
 class PHPParts(NamedTuple):
@@ -228,6 +240,14 @@ class PHPNet(DerainModel):
             self.gate = nn.Conv2d(config.refine_width, 3 * self.detail.factor**2, 1)
             nn.init.zeros_(self.gate.weight)
             nn.init.zeros_(self.gate.bias)
+        self.gate_refine = None
+        if config.gate_refine:
+            last = nn.Conv2d(config.gate_refine, 3, 3, padding=1)
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
+            self.gate_refine = nn.Sequential(
+                nn.Conv2d(9, config.gate_refine, 3, padding=1), nn.ReLU(inplace=True), last
+            )
         self.size_divisor = math.lcm(self.structure.factor, self.detail.factor)
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
@@ -247,8 +267,11 @@ class PHPNet(DerainModel):
         coarse = padded + self.structure(padded)
         feat = self.detail.features(torch.cat([padded, coarse], dim=1))
         refine = F.pixel_shuffle(self.detail.head(feat), self.detail.factor)
+        coarse = coarse[..., :h, :w]
         gate = None if self.gate is None else F.pixel_shuffle(self.gate(feat), self.detail.factor)[..., :h, :w]
-        return PHPParts(coarse[..., :h, :w], refine[..., :h, :w], gate)
+        if self.gate_refine is not None:
+            gate = gate + self.gate_refine(torch.cat([x, coarse, gate], dim=1))
+        return PHPParts(coarse, refine[..., :h, :w], gate)
 
     def gate_map(self, x: torch.Tensor) -> torch.Tensor:
         """The detail gate ``g`` for rainy images ``x``, ``(B, 3, H, W)``: 1 keeps the input's detail, 0 drops it.
