@@ -26,7 +26,8 @@ images instead of 80 %). ``real-mix-5`` is ``real-mix-3`` with the camera in the
 difference left between input and target, as in every paired benchmark; its rainy images are
 ``real-mix-3``'s, seed for seed. Both tested whether undoing the camera is why php's detail gate
 stays near 0.87 on rain-free pixels of light rain; it is not (docs/methods/php.md, "The light-rain
-gap"), nor, for fastnet, what holds back `sirr_val20` (docs/methods/fastnet.md, leg 11). No recipe uses them.
+gap"), nor, for fastnet, what holds back ``sirr_val20`` (docs/methods/fastnet.md, leg 11). No
+recipe uses them.
 """
 
 from __future__ import annotations
