@@ -24,6 +24,7 @@ import torch
 import derain
 from _results import markdown_table, write_results
 from derain.commands._options import parse_weights
+from derain.data.arrays import to_chw
 from derain.data.io import read_rgb
 from derain.data.pairing import find_paired_layout, pair_folders
 from derain.eval.metrics import rgb_to_y
@@ -48,10 +49,11 @@ def decompose_rain_free_error(model: torch.nn.Module, pairs: list[tuple[Path, Pa
     free_err, gate_term, refine, gate_free, gate_rain = [], [], [], [], []
     for rain_file, clean_file in pairs:
         rain, clean = read_rgb(rain_file), read_rgb(clean_file)
+        x = to_chw(rain)[None]
         with torch.no_grad():
-            parts = model.parts(torch.from_numpy(rain).permute(2, 0, 1)[None].float())
+            parts = model.parts(x)
+            output = parts.combine(x).clamp(0.0, 1.0)[0].permute(1, 2, 0).double().numpy()
         coarse, r2, g = (t[0].permute(1, 2, 0).double().numpy() for t in parts)
-        output = np.clip(coarse + r2 + g * (rain - coarse), 0.0, 1.0)
         free = np.abs(rgb_to_y(rain) - rgb_to_y(clean)) < RAIN_FREE_Y
         free_err.append((rgb_to_y(output) - rgb_to_y(clean))[free])
         gate_term.append(_luma_change((1.0 - g) * (coarse - rain))[free])

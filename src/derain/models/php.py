@@ -196,6 +196,11 @@ class PHPParts(NamedTuple):
     refine: torch.Tensor
     gate: torch.Tensor | None
 
+    def combine(self, x: torch.Tensor) -> torch.Tensor:
+        """``X`` for the rainy images ``x`` the parts came from (unclamped)."""
+        fine = self.coarse + self.refine
+        return fine if self.gate is None else fine + self.gate * (x - self.coarse)
+
 
 class PHPNet(DerainModel):
     """Rain image ``Y`` -> ``X^c`` (first sub-network) -> ``X`` (second); ``ModelOutput.coarse`` is ``X^c``.
@@ -252,9 +257,7 @@ class PHPNet(DerainModel):
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         parts = self.parts(x)
-        fine = parts.coarse + parts.refine
-        if parts.gate is not None:
-            fine = fine + parts.gate * (x - parts.coarse)
+        fine = parts.combine(x)
         return ModelOutput(background=fine.clamp(0.0, 1.0), rain=x - fine, coarse=parts.coarse)
 
     def parts(self, x: torch.Tensor) -> PHPParts:
