@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint format clean val-data bench
+.PHONY: setup demo test lint format clean val-data heldout-data bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,10 @@ VAL_DIR := runs/val/synth_kodak
 val-data: $(STAMP)
 	test -d $(VAL_DIR) || $(BIN)/derain synth pairs --clean ../shared/data/clean/Kodak24 --out $(VAL_DIR) \
 		--count 24 --preset medium --seed 1 --size 384
+
+# The held-out sets behind the method pages' held-out figures (needs ../shared/data; about a minute).
+heldout-data: $(STAMP)
+	$(BIN)/python scripts/heldout_sets.py --out runs/val
 
 # README's quality and speed tables (needs ../shared/data; minutes on a CPU).
 bench: $(STAMP)
