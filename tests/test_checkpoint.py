@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ from conftest import TINY, cli_env
 from derain.checkpoint import (
     apply_weights,
     build_from_file,
+    canonical_safetensors,
     load_weights_file,
     read_manifest,
     save_weights,
@@ -106,3 +108,38 @@ def test_checkpoint_and_atomic_writes_do_not_pull_in_media_or_api_layers():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+_SAVE_TINY = (
+    "import sys, torch; from conftest import TINY; from derain.checkpoint import save_weights;"
+    "from derain.models import build_model; torch.manual_seed(0);"
+    "save_weights(build_model('baseline', TINY), sys.argv[1], model_name='baseline', config=TINY)"
+)
+
+
+def _header(path) -> list[tuple[str, object]]:
+    blob = path.read_bytes()
+    return json.loads(blob[8 : 8 + int.from_bytes(blob[:8], "little")], object_pairs_hook=list)
+
+
+def test_the_same_weights_saved_in_separate_processes_are_byte_identical(tmp_path):
+    """safetensors orders ``__metadata__`` at random per process; save_weights must not (manifest checksums)."""
+    paths = [tmp_path / f"w{i}.safetensors" for i in range(4)]
+    for path in paths:
+        env = {**cli_env(), "PYTHONPATH": str(Path(__file__).parent)}
+        subprocess.run([sys.executable, "-c", _SAVE_TINY, str(path)], check=True, env=env, cwd=tmp_path)
+    assert len({p.read_bytes() for p in paths}) == 1
+    metadata = dict(_header(paths[0]))["__metadata__"]
+    assert [key for key, _ in metadata] == sorted(key for key, _ in metadata)
+
+
+def test_canonical_header_keeps_the_tensors(tmp_path):
+    from safetensors.torch import load, save
+
+    state = {"b": torch.arange(6.0).reshape(2, 3), "a": torch.ones(5, dtype=torch.float16)}
+    blob = save(state, metadata={"z": "1", "a": "2"})
+    canonical = canonical_safetensors(blob)
+    assert canonical_safetensors(canonical) == canonical  # already canonical: unchanged
+    assert int.from_bytes(canonical[:8], "little") % 8 == 0
+    loaded = load(canonical)
+    assert loaded.keys() == state.keys() and all(torch.equal(loaded[k], state[k]) for k in state)

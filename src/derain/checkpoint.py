@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save as safetensors_bytes
 
 from derain.atomic import atomic_path
 from derain.errors import ConfigError, ModelError
@@ -29,6 +29,7 @@ __all__ = [
     "apply_weights",
     "build_from_file",
     "bundled_weights",
+    "canonical_safetensors",
     "file_config",
     "file_sha256",
     "load_weights_file",
@@ -68,9 +69,25 @@ def save_weights(model: DerainModel, path: str | Path, *, model_name: str, confi
     legacy = MODELS.get(model_name).legacy if model_name in MODELS else {}
     config = {**{key: getattr(model.config, key) for key in legacy}, **config}
     metadata = {_MODEL_KEY: model_name, _CONFIG_KEY: json.dumps(config, sort_keys=True)}
+    blob = canonical_safetensors(safetensors_bytes(state, metadata=metadata))
     with atomic_path(path) as tmp:
-        save_file(state, tmp, metadata=metadata)
+        tmp.write_bytes(blob)
     return path
+
+
+def canonical_safetensors(blob: bytes) -> bytes:
+    """``blob`` with its JSON header written in sorted key order, so equal weights give equal bytes.
+
+    safetensors 0.8 writes ``__metadata__`` in a per-process random order (safetensors issue #584),
+    so the same weights saved twice had different SHA-256s and no manifest checksum could be
+    reproduced. Offsets are relative to the data after the header, so re-serialising the header
+    (padded with spaces to 8 bytes, as the format allows) leaves the tensors as they were.
+    """
+    size = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8 : 8 + size])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + blob[8 + size :]
 
 
 def load_weights_file(path: str | Path) -> tuple[str, dict[str, Any], dict[str, torch.Tensor]]:
