@@ -211,6 +211,48 @@ def test_real_mix_2_and_3_draw_their_regimes_at_their_weights_and_veil_only_dens
     assert all(0.05 <= r.scene_haze <= 0.35 and 0.6 <= r.scene_airlight <= 0.95 for r in hazy)
 
 
+def test_real_mix_6_adds_wide_soft_veiled_bands_and_keeps_real_mix_5_otherwise() -> None:
+    rng = np.random.default_rng(0)
+    recipes = [draw_recipe(rng, None, "real-mix-6") for _ in range(2000)]
+    weights = {name: w for name, (w, _) in MIXTURES["real-mix-6"].regimes.items()}
+    assert set(weights) == set(MIXTURES["real-mix-5"].regimes) | {"bands"}
+    bands = [r for r in recipes if r.regime == "bands"]
+    assert abs(len(bands) / 2000 - weights["bands"] / sum(weights.values())) < 0.03
+    assert all(r.camera_in_target for r in recipes)
+    for r in bands:
+        wide, *along = r.stacks
+        assert 2 <= wide.width <= 7 and wide.threshold == 0.0 and 0 <= r.veil <= 0.15
+        assert all(s.angle == wide.angle and s.width < 2 for s in along)  # thin streaks along the bands
+    assert 0.3 < np.mean([len(r.stacks) == 2 for r in bands]) < 0.7
+
+
+def _half_width(layer: np.ndarray) -> int:
+    """Horizontal lag (px) where the layer's autocorrelation drops below one half."""
+    spectrum = np.fft.rfft(layer - layer.mean(), axis=1)
+    auto = np.fft.irfft(np.abs(spectrum) ** 2, axis=1).mean(axis=0)
+    return int(np.argmax(auto / auto[0] < 0.5))
+
+
+def test_bands_are_wider_than_every_streak_regime_of_real_mix_5() -> None:
+    """What real-mix-6 adds: rain structures several pixels wide (sirr_val20's look), measured across
+    upright renders (a tilted streak would look wide along a row)."""
+    bg = np.full((96, 128, 3), 0.3, np.float32)
+
+    def widths(regime: str, mixture: str) -> list[int]:
+        rng, out = np.random.default_rng(1), []
+        while len(out) < 6:
+            recipe = draw_recipe(rng, None, mixture)
+            if recipe.regime == regime:
+                upright = tuple(dataclasses.replace(st, angle=0.0, angle_spread=0.0) for st in recipe.stacks)
+                plain = dataclasses.replace(recipe, stacks=upright, soften=0.0, drops=0, degradation=Degradation())
+                out.append(_half_width(render_recipe(bg, plain, rng).streaks[..., 0]))
+        return out
+
+    widest_band = max(widths("bands", "real-mix-6"))  # half the draws add thin streaks, which then dominate
+    for regime in ("heavy", "rain100h", "broad", "misty", "near", "medium"):
+        assert widest_band > 2 * max(widths(regime, "real-mix-5")), regime
+
+
 def test_real_mix_2_scene_haze_stays_in_the_clean_target() -> None:
     """Haze that belongs to the scene is in B too: a model must not learn that haze alone means rain."""
     bg = smooth_image(48, 64)
@@ -280,7 +322,7 @@ def test_rain_names_checked_in_one_line() -> None:
     with pytest.raises(
         ConfigError,
         match=r"^preset: unknown name 'drizzle' \(known: real-mix, real-mix-2, real-mix-3, real-mix-4, real-mix-5, "
-        r"light",
+        r"real-mix-6, light",
     ):
         check_rain_names("preset", ("drizzle",))
     with pytest.raises(ConfigError, match=r"^preset: needs at least one name$"):

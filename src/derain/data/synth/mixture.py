@@ -7,27 +7,19 @@ near drops and camera degradations of the rainy image (Real-ESRGAN). The ranges 
 picked by looking at real photos (``bench/real``, eyes only) and matching the identity PSNR of the
 heavy regime to the real Rain100H pairs (docs/quality.md, "Rain synthesis").
 
-``real-mix-2`` fixes what models trained on ``real-mix`` got wrong (docs/quality.md, "Haze is not
-rain"): ``real-mix`` puts a faint veil on 30 % of *any* rain and always pairs it with a haze-free
-target, so models learned to dehaze every hazy photo, light rain or not (php darkened hazy Rain12
-scenes by up to 7 grey levels, 10 dB below the input there). In ``real-mix-2`` only the dense
-regimes (heavy, misty) carry a veil, a fifth of the scenes are themselves hazy *in the target*
-(haze alone is no reason to change an image), and thick bright near strokes join the regimes.
-``real-mix`` is kept unchanged so earlier legs stay reproducible seed for seed.
+Each later mixture fixes what models trained on the one before got wrong; the earlier ones stay
+unchanged, so earlier legs stay reproducible seed for seed (docs/quality.md has the evidence):
 
-``real-mix-3`` is ``real-mix-2`` with twice the hazy scenes (two in five). Models trained on
-``real-mix-2`` still darkened bright, hazy regions of light-rain photos (php on Rain12's cloudy sky
-and distant skyline, docs/methods/php.md): about 29 % of its images carry a veil (heavy, misty and
-half of the dark regime), against 20 % hazy targets.
-
-``real-mix-4`` is ``real-mix-3`` with each camera degradation half as often (JPEG in 40 % of the
-images instead of 80 %). ``real-mix-5`` is ``real-mix-3`` with the camera in the clean target too
-(:func:`degrade_pair`: the same blur, resize, noise draw and JPEG on B), so the rain is the only
-difference left between input and target, as in every paired benchmark; its rainy images are
-``real-mix-3``'s, seed for seed. Both tested whether undoing the camera is why php's detail gate
-stays near 0.87 on rain-free pixels of light rain; it is not (docs/methods/php.md, "The light-rain
-gap"), nor, for fastnet, what holds back ``sirr_val20`` (docs/methods/fastnet.md, leg 11). No
-recipe uses them.
+- ``real-mix-2``: haze is not rain. ``real-mix`` put a faint veil on 30 % of *any* rain with a
+  haze-free target, so models dehazed every hazy photo. Here only the dense regimes carry a veil, a
+  fifth of the scenes are hazy *in the target*, and thick bright near strokes join the regimes.
+- ``real-mix-3``: twice the hazy scenes (two in five); models still darkened bright hazy regions.
+- ``real-mix-4``: ``real-mix-3`` with each camera degradation half as often.
+- ``real-mix-5``: ``real-mix-3``'s rainy images, seed for seed, with the camera in the clean target
+  too (:func:`degrade_pair`), so the rain is the only difference left, as in paired benchmarks.
+- ``real-mix-6``: ``real-mix-5`` plus a ``bands`` regime: dense, wide (sigma 2-7 px), soft,
+  overlapping bands, the Photoshop-rain look of the heaviest ``sirr_val20`` pairs, which brighten
+  the whole image and which no earlier regime draws (docs/methods/fastnet.md, "Round 18").
 """
 
 from __future__ import annotations
@@ -162,6 +154,8 @@ MISTY = StackRanges((0.004, 0.012), (10, 40), (0.3, 0.7), (2, 8), (0.1, 0.3), 3,
 RAIN100H = StackRanges((0.0006, 0.0018), (40, 110), (0.8, 2.0), 3.0, (0.2, 0.45), 2, (0.02, 0.15))
 #: Near, defocused streaks: wide, blurry, faint bands.
 BROAD_NEAR = StackRanges((0.0001, 0.0004), (50, 150), (2.5, 5.0), 3.0, (0.12, 0.3), 2, 0.02)
+#: Dense, wide, soft, overlapping bands (threshold 0 keeps the Gaussian profile; real-mix-6 only).
+BANDS = StackRanges((0.0002, 0.0005), (80, 250), (2, 7), 2.0, (0.05, 0.16), (2, 4), 0.0)
 #: Near, lit streaks: thick, bright, sharp strokes (SPA-Data's close rain; real-mix-2 only).
 NEAR_BRIGHT = StackRanges((0.0002, 0.0007), (25, 80), (1.8, 4.0), (2, 6), (0.5, 0.9), (1, 3), (0.05, 0.2))
 
@@ -206,6 +200,15 @@ def _near(rng: np.random.Generator) -> RainRecipe:
     if rng.random() < 0.5:
         stacks.extend(_light(rng).stacks)
     return RainRecipe("near", tuple(stacks))
+
+
+def _bands(rng: np.random.Generator) -> RainRecipe:
+    """Wide soft bands, half the time with medium streaks along them, under a veil of 0-0.15."""
+    angle = _angle(rng)
+    stacks = [BANDS.draw(rng, angle)]
+    if rng.random() < 0.5:
+        stacks.append(MEDIUM.draw(rng, angle))
+    return RainRecipe("bands", tuple(stacks), veil=_u(rng, 0.0, 0.15))
 
 
 def _texture(rng: np.random.Generator, streak_dir: Path) -> RainRecipe:
@@ -256,6 +259,9 @@ MIXTURES: dict[str, Mixture] = {
     "real-mix-3": Mixture(REAL_MIX | {"near": (0.1, _near)}, free_veil=0.0, scene_haze=0.4),
     "real-mix-4": Mixture(REAL_MIX | {"near": (0.1, _near)}, free_veil=0.0, scene_haze=0.4, degrade=HALF_DEGRADE),
     "real-mix-5": Mixture(REAL_MIX | {"near": (0.1, _near)}, free_veil=0.0, scene_haze=0.4, camera_in_target=True),
+    "real-mix-6": Mixture(
+        REAL_MIX | {"near": (0.1, _near), "bands": (0.15, _bands)}, free_veil=0.0, scene_haze=0.4, camera_in_target=True
+    ),
 }
 
 

@@ -130,7 +130,7 @@ PRESETS: dict[str, RainParams] = {
 
 #: Mixtures: names that draw a whole rain regime per image or sequence (see
 #: :mod:`derain.data.synth.mixture`) instead of one RainParams.
-MIXTURE_NAMES: tuple[str, ...] = ("real-mix", "real-mix-2", "real-mix-3", "real-mix-4", "real-mix-5")
+MIXTURE_NAMES: tuple[str, ...] = ("real-mix", "real-mix-2", "real-mix-3", "real-mix-4", "real-mix-5", "real-mix-6")
 
 
 def preset_summary() -> str:
