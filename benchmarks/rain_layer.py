@@ -28,8 +28,8 @@ import numpy as np
 import torch
 
 import derain
+from _models import cpu_models
 from _results import markdown_table, write_results
-from derain.commands._options import parse_weights
 from derain.data.io import read_rgb
 from derain.data.pairing import find_paired_layout, pair_folders
 from derain.eval.metrics import rgb_to_y
@@ -89,9 +89,7 @@ def main() -> int:
             print(f"rain_layer: {folder} not found", file=sys.stderr)
             return 1
     torch.set_num_threads(2)
-    sources = {name: name for name in args.models.split(",") if name}
-    sources |= {label: str(file) for label, file in parse_weights(args.weights).items()}
-    models = {label: derain.load(source, "cpu") for label, source in sources.items()}
+    models, sources = cpu_models(args.models, args.weights)
     results = {folder.name: score_set(models, folder) for folder in args.sets}
     header = ["set", "model", "PSNR-Y", "corr", "on rain", "left", "ΔY in", "ΔY out", "affine gain (dB)"]
     rows = [

@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import derain
+from _models import cpu_models
 from _results import markdown_table, write_results
-from derain.commands._options import parse_weights
 from derain.data.io import read_rgb
 from derain.data.pairing import find_paired_layout, pair_folders
 from derain.eval.metrics import rgb_to_y
@@ -88,9 +87,7 @@ def main() -> int:
         print(f"tone_shift: {args.set} not found (needs ../shared/data)", file=sys.stderr)
         return 1
     torch.set_num_threads(2)
-    sources = {name: name for name in args.models.split(",") if name}
-    sources |= {label: str(file) for label, file in parse_weights(args.weights).items()}
-    models = {label: derain.load(source, "cpu") for label, source in sources.items()}
+    models, sources = cpu_models(args.models, args.weights)
     rain_dir, clean_dir = find_paired_layout(args.set)
     per_image: dict[str, dict[str, dict[str, float]]] = {}
     for rain_file, clean_file in pair_folders(rain_dir, clean_dir):
