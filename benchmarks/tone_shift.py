@@ -35,7 +35,7 @@ RAIN_FREE_Y = 0.03 * 255
 BLOCK_GRID = 8
 
 
-def _psnr_y(a: np.ndarray, b: np.ndarray) -> float:
+def psnr_y(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(np.mean((a - b) ** 2))
     return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
 
@@ -62,9 +62,9 @@ def score_image(output: np.ndarray, rain: np.ndarray, clean: np.ndarray) -> dict
     y_out, y_rain, y_clean = rgb_to_y(output), rgb_to_y(rain), rgb_to_y(clean)
     free = np.abs(y_rain - y_clean) < RAIN_FREE_Y
     return {
-        "psnr_y": _psnr_y(y_out, y_clean),
+        "psnr_y": psnr_y(y_out, y_clean),
         "shift_y": float((y_out - y_clean).mean()),
-        "free_psnr_y": _psnr_y(y_out[free], y_clean[free]),
+        "free_psnr_y": psnr_y(y_out[free], y_clean[free]),
         "block_shift_y": darkest_block_shift(y_out - y_clean, free),
     }
 
