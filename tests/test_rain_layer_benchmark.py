@@ -63,30 +63,32 @@ def test_a_uniform_brightening_left_in_is_what_the_affine_oracle_recovers(rain_l
     assert damaged["affine_gain"] < 2  # noise is no tone shift: the fit only shrinks it a little
 
 
-def test_score_set_reads_a_paired_folder(rain_layer, scene, tmp_path: Path) -> None:
+@pytest.fixture()
+def folder(scene, tmp_path: Path) -> Path:
+    """The scene as a paired folder (rain/ + clean/, one 8-bit PNG each)."""
     clean, rain = scene
     for sub, img in (("rain", rain), ("clean", clean)):
         (tmp_path / sub).mkdir()
         Image.fromarray((np.clip(img, 0, 1) * 255).round().astype(np.uint8)).save(tmp_path / sub / "001.png")
+    return tmp_path
+
+
+def test_score_set_reads_a_paired_folder(rain_layer, folder: Path) -> None:
 
     def identity(image: np.ndarray) -> np.ndarray:
         return image
 
-    result = rain_layer.score_set({"identity": identity}, tmp_path)
+    result = rain_layer.score_set({"identity": identity}, folder)
     assert set(result["identity"]) == set(rain_layer.KEYS)
     assert result["identity"]["left"] == pytest.approx(1.0)
 
 
-def test_more_passes_score_the_model_run_again_on_its_own_output(rain_layer, scene, tmp_path: Path) -> None:
-    clean, rain = scene
-    for sub, img in (("rain", rain), ("clean", clean)):
-        (tmp_path / sub).mkdir()
-        Image.fromarray((np.clip(img, 0, 1) * 255).round().astype(np.uint8)).save(tmp_path / sub / "001.png")
+def test_more_passes_score_the_model_run_again_on_its_own_output(rain_layer, folder: Path) -> None:
 
     def darken(image: np.ndarray) -> np.ndarray:
         return np.clip(image - 0.05, 0, 1)
 
-    result = rain_layer.score_set({"d": darken}, tmp_path, passes=3)
+    result = rain_layer.score_set({"d": darken}, folder, passes=3)
     assert list(result) == ["d", "d x2", "d x3"]
     step = 0.05 * (65.481 + 128.553 + 24.966)
     assert result["d x2"]["shift_out"] == pytest.approx(result["d"]["shift_out"] - step, abs=1e-3)
