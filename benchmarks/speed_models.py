@@ -50,13 +50,14 @@ def timed_model(name: str) -> torch.nn.Module:
     return model.eval().requires_grad_(False)
 
 
-def worker(name: str, runs: int, sizes: list[str]) -> dict[str, float]:
+def worker(name: str, runs: int, sizes: list[str], device: torch.device) -> dict[str, float]:
     """ms per image at each of ``sizes`` (keys of :data:`SIZES`) through the engine, in this process.
 
-    One warm-up pass at the first size; tiles of larger images have the warmed-up shapes' cost.
+    One warm-up pass at the first size; tiles of larger images have the warmed-up shapes' cost. On a
+    GPU the image starts and ends in host memory, as with ``derain run``, and the clock waits for the device.
     """
-    model = timed_model(name)
-    engine = Engine.for_model(model, torch.device("cpu"), torch.float32)  # the model's tiling policy, as `derain run`
+    model = timed_model(name).to(device)
+    engine = Engine.for_model(model, device, torch.float32)  # the model's tiling policy, as `derain run`
     engine.prepare(model)  # and its memory format, as `derain run`
     engine.run(make_step(model), torch.rand(1, 3, *SIZES[sizes[0]]))  # warm-up
     out = {}
@@ -66,6 +67,8 @@ def worker(name: str, runs: int, sizes: list[str]) -> dict[str, float]:
         for _ in range(runs):
             start = time.perf_counter()
             engine.run(make_step(model), x)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
             times.append((time.perf_counter() - start) * 1e3)
         out[f"ms_{label}"] = statistics.median(times)
     return out
@@ -116,9 +119,9 @@ def video_fps(name: str, frames: int, threads: int, folder: Path) -> tuple[float
 def markdown(result: dict) -> str:
     env = result["environment"]
     lines = [
-        "# derain CPU speed per model",
+        f"# derain {result['device'].upper()} speed per model",
         "",
-        f"{env['cpu_model']}, {result['threads']} threads, torch {env['torch_version']}, "
+        f"{env.get('gpu') or env['cpu_model']}, {result['threads']} CPU threads, torch {env['torch_version']}, "
         f"commit {(env['git_commit'] or 'unknown')[:12]}, {env['date']}; load average before / after: "
         f"{result['load_before']:.1f} / {result['load_after']:.1f} (a shared machine slows every row, unevenly).",
         "Engine with each model's tiling policy (as `derain run`), float32, "
@@ -147,11 +150,12 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=30, help="frames of the 1080p clip")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (on a GPU, results go to speed_models_cuda.*)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.runs, args.sizes.split(","))))
+        print(json.dumps(worker(args.worker, args.runs, args.sizes.split(","), torch.device(args.device))))
         return 0
     names = args.models.split(",") if args.models else bundled_models()
     video = set(args.video.split(",")) if args.video else set()
@@ -163,6 +167,7 @@ def main() -> int:
             print(name, file=sys.stderr)
             sizes = ",".join(label for label in SIZES if label == "512x512" or name in frame)
             cmd = [sys.executable, __file__, "--worker", name, "--runs", str(args.runs), "--threads", str(args.threads)]
+            cmd += ["--device", args.device]
             cmd += ["--sizes", sizes]
             done = subprocess.run(cmd, capture_output=True, text=True, check=True)
             model = timed_model(name)
@@ -173,7 +178,8 @@ def main() -> int:
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
     result = {
-        "environment": environment(torch.device("cpu")) | {"cpu_threads": args.threads},
+        "environment": environment(torch.device(args.device)) | {"cpu_threads": args.threads},
+        "device": args.device,
         "threads": args.threads,
         "runs": args.runs,
         "frames": args.frames,
@@ -181,7 +187,8 @@ def main() -> int:
         "load_after": os.getloadavg()[0],
         "rows": rows,
     }
-    for path in write_results(args.out, "speed_models", jsonable(result), markdown(result)):
+    stem = "speed_models" if args.device == "cpu" else f"speed_models_{args.device}"
+    for path in write_results(args.out, stem, jsonable(result), markdown(result)):
         print(path)
     return 0
 
