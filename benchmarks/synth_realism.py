@@ -26,7 +26,7 @@ import numpy as np
 from _results import markdown_table, write_results
 from derain.data.io import list_images, read_rgb
 from derain.data.synth import REAL_MIX, Degradation, add_rain, draw_recipe, render_recipe, streak_source
-from derain.data.synth.mixture import _texture
+from derain.data.synth.regimes import texture_recipe
 from derain.eval.metrics import psnr
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,7 +60,7 @@ def identity_scores(draws: int) -> dict[str, dict[str, float]]:
     streaks = streak_source(None)
     regimes = {name: fn for name, (_, fn) in REAL_MIX.items()}
     if streaks is not None:
-        regimes["texture"] = lambda r: _texture(r, streaks)
+        regimes["texture"] = lambda r: texture_recipe(r, streaks)
     for name, draw in regimes.items():
         values = []
         for i in range(draws):

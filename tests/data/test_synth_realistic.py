@@ -35,7 +35,7 @@ from derain.data.synth import (
     synth_timelapse,
     synth_video,
 )
-from derain.data.synth.mixture import _TEXTURE_WEIGHT
+from derain.data.synth.regimes import TEXTURE_WEIGHT
 from derain.data.synth.streaks import _GRAIN_VARIANCE
 from derain.errors import ConfigError, DatasetError
 
@@ -178,7 +178,7 @@ def test_real_mix_same_seed_byte_identical_other_seed_differs() -> None:
 def test_real_mix_visits_every_regime_at_its_weight(textures: Path) -> None:
     rng = np.random.default_rng(0)
     counts = collections.Counter(draw_recipe(rng, textures).regime for _ in range(2000))
-    weights = {name: w for name, (w, _) in REAL_MIX.items()} | {"texture": _TEXTURE_WEIGHT}
+    weights = {name: w for name, (w, _) in REAL_MIX.items()} | {"texture": TEXTURE_WEIGHT}
     total = sum(weights.values())
     assert set(counts) == set(weights)
     for name, w in weights.items():
@@ -322,7 +322,7 @@ def test_rain_names_checked_in_one_line() -> None:
     with pytest.raises(
         ConfigError,
         match=r"^preset: unknown name 'drizzle' \(known: real-mix, real-mix-2, real-mix-3, real-mix-4, real-mix-5, "
-        r"real-mix-6, light",
+        r"real-mix-6, real-mix-7, light",
     ):
         check_rain_names("preset", ("drizzle",))
     with pytest.raises(ConfigError, match=r"^preset: needs at least one name$"):

@@ -47,6 +47,8 @@ class RainParams:
             this level to 1) in the occlusion-aware composition.
         texture_dir: Folder of rendered streak layers (white on black) to draw from instead of the
             procedural streaks, e.g. the Garg-Nayar layers; ``None`` renders procedurally.
+        bend: Degrees each procedural streak's path turns over its length (an arc; 0 = straight):
+            near drops swept by gusts leave curved trails.
     """
 
     density: float = 0.002
@@ -59,6 +61,7 @@ class RainParams:
     threshold: float = 0.25
     occlusion: float = 0.75
     texture_dir: Path | None = None
+    bend: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -71,6 +74,7 @@ class RainParams:
             "layers": 1 <= self.layers <= 16,
             "threshold": 0.0 <= self.threshold < 1.0,
             "occlusion": 0.0 <= self.occlusion < 1.0,
+            "bend": -120.0 <= self.bend <= 120.0,
         }
         for key, ok in checks.items():
             if not ok:
@@ -130,7 +134,15 @@ PRESETS: dict[str, RainParams] = {
 
 #: Mixtures: names that draw a whole rain regime per image or sequence (see
 #: :mod:`derain.data.synth.mixture`) instead of one RainParams.
-MIXTURE_NAMES: tuple[str, ...] = ("real-mix", "real-mix-2", "real-mix-3", "real-mix-4", "real-mix-5", "real-mix-6")
+MIXTURE_NAMES: tuple[str, ...] = (
+    "real-mix",
+    "real-mix-2",
+    "real-mix-3",
+    "real-mix-4",
+    "real-mix-5",
+    "real-mix-6",
+    "real-mix-7",
+)
 
 
 def preset_summary() -> str:

@@ -21,7 +21,7 @@ __all__ = ["procedural_streaks", "render_streaks", "streak_kernel", "texture_fil
 _GRAIN_VARIANCE = 0.25
 
 
-def streak_kernel(length: float, width: float, angle: float, threshold: float) -> np.ndarray:
+def streak_kernel(length: float, width: float, angle: float, threshold: float, bend: float = 0.0) -> np.ndarray:
     """The image of one noise grain after Gaussian blur, threshold and motion blur, peak 1.
 
     The Photoshop recipe (paper 004) works on a whole noise image; for sparse grains it equals
@@ -35,6 +35,8 @@ def streak_kernel(length: float, width: float, angle: float, threshold: float) -
         width: Gaussian blur radius (sigma) of the grain.
         angle: Degrees from vertical, positive = top leans right.
         threshold: Fraction of the drop's peak cut away before the motion blur.
+        bend: Degrees the path turns over its length (a circular arc, positive = clockwise going
+            down); 0 is the straight segment. The arc stays within ``length / 2`` of the centre.
     """
     sigma = math.sqrt(width**2 + _GRAIN_VARIANCE)
     half = math.ceil(length / 2 + 3 * sigma)
@@ -42,7 +44,11 @@ def streak_kernel(length: float, width: float, angle: float, threshold: float) -
     theta = math.radians(angle)
     ux, uy = -math.sin(theta), math.cos(theta)  # unit vector along the streak, pointing down
     steps = np.linspace(-length / 2, length / 2, max(2, math.ceil(length * 2)))
-    cx, cy = half + steps * ux, half + steps * uy  # sample centres in kernel pixels
+    along, across = steps, np.zeros_like(steps)
+    if bend:  # arc of curvature k through the centre, tangent to the streak direction there
+        k = math.radians(bend) / length
+        along, across = np.sin(k * steps) / k, (1 - np.cos(k * steps)) / k
+    cx, cy = half + along * ux - across * uy, half + along * uy + across * ux  # sample centres in kernel pixels
     offsets = np.arange(-math.ceil(4 * sigma), math.ceil(4 * sigma) + 2)
     px = np.floor(cx).astype(np.int64)[:, None] + offsets  # (samples, window) columns
     py = np.floor(cy).astype(np.int64)[:, None] + offsets
@@ -81,7 +87,7 @@ def procedural_streaks(shape: tuple[int, int], params: RainParams, rng: np.rando
     for k in range(n):
         scale = 0.5 + 0.5 * k / (n - 1) if n > 1 else 1.0
         angle = params.angle + params.angle_spread * rng.standard_normal()
-        kernel = streak_kernel(params.length * scale, params.width * scale, angle, params.threshold)
+        kernel = streak_kernel(params.length * scale, params.width * scale, angle, params.threshold, params.bend)
         total += params.intensity * scale * _layer(shape, kernel, params.density / scale, rng)
     return np.clip(total, 0.0, 1.0, out=total)
 
