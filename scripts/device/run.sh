@@ -5,6 +5,8 @@
 # trains scripts/device/fastnet_C.yaml and fastnet_D.yaml (legs A and B of the first lease: run.sh A B).
 # The device image has no PyAV; training on images never opens a video, so scripts/device/av
 # stands in for it on the path there.
+# Tried on the CPU first with CALIBRATE=40 WORKDIR=/tmp/gputest EXTRA='--set train.device=cpu --set data.options.crop=64 ...'
+# (EXTRA: space-separated --set flags passed to every run).
 export PYTHONPATH=$PWD/src:$PWD/scripts/device PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
 nvidia-smi --query-gpu=name,memory.total --format=csv
 python3 -c "import torch, numpy, cv2; print(torch.__version__, numpy.__version__, cv2.__version__)"
