@@ -94,10 +94,10 @@ def main() -> int:
             print(f"rain_layer: {folder} not found", file=sys.stderr)
             return 1
     torch.set_num_threads(2)
-    models, sources = cpu_models(args.models, args.weights)
     if args.passes < 1:
         print(f"rain_layer: --passes must be at least 1, got {args.passes}", file=sys.stderr)
         return 1
+    models, sources = cpu_models(args.models, args.weights)
     results = {folder.name: score_set(models, folder, args.passes) for folder in args.sets}
     header = ["set", "model", "PSNR-Y", "corr", "on rain", "left", "ΔY in", "ΔY out", "affine gain (dB)"]
     rows = [

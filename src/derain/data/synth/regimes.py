@@ -161,20 +161,22 @@ def _dark(rng: np.random.Generator) -> RainRecipe:
     return dataclasses.replace(base, regime="dark", tone=uniform(rng, 0.15, 0.55))
 
 
-def _near(rng: np.random.Generator) -> RainRecipe:
-    """Thick bright near strokes, sometimes over a light far layer."""
-    stacks = [NEAR_BRIGHT.draw(rng)]
+def _over_light_half_the_time(regime: str, stack: RainParams, rng: np.random.Generator) -> RainRecipe:
+    """``stack``, half the time over a light far layer (drawn after it, so seeds keep their rain)."""
+    stacks = [stack]
     if rng.random() < 0.5:
         stacks.extend(_light(rng).stacks)
-    return RainRecipe("near", tuple(stacks))
+    return RainRecipe(regime, tuple(stacks))
+
+
+def _near(rng: np.random.Generator) -> RainRecipe:
+    """Thick bright near strokes, sometimes over a light far layer."""
+    return _over_light_half_the_time("near", NEAR_BRIGHT.draw(rng), rng)
 
 
 def _curved(rng: np.random.Generator) -> RainRecipe:
     """Thick bright near strokes along arcs, sometimes over a light far layer."""
-    stacks = [NEAR_CURVED.draw(rng)]
-    if rng.random() < 0.5:
-        stacks.extend(_light(rng).stacks)
-    return RainRecipe("curved", tuple(stacks))
+    return _over_light_half_the_time("curved", NEAR_CURVED.draw(rng), rng)
 
 
 def _bands(rng: np.random.Generator) -> RainRecipe:
@@ -188,10 +190,8 @@ def _bands(rng: np.random.Generator) -> RainRecipe:
 
 def texture_recipe(rng: np.random.Generator, streak_dir: Path) -> RainRecipe:
     """A Garg-Nayar rendered streak texture, sometimes over a light procedural layer."""
-    stacks = [RainParams(texture_dir=streak_dir, intensity=uniform(rng, 0.4, 0.9))]
-    if rng.random() < 0.5:
-        stacks.extend(_light(rng).stacks)
-    return RainRecipe("texture", tuple(stacks))
+    texture = RainParams(texture_dir=streak_dir, intensity=uniform(rng, 0.4, 0.9))
+    return _over_light_half_the_time("texture", texture, rng)
 
 
 Regime = Callable[[np.random.Generator], RainRecipe]
@@ -208,14 +208,17 @@ REGIMES: dict[str, Regime] = {
     "curved": _curved,
     "bands": _bands,
 }
+_REAL_MIX_WEIGHTS = {
+    "light": 0.1,
+    "medium": 0.1,
+    "heavy": 0.14,
+    "misty": 0.12,
+    "rain100h": 0.18,
+    "broad": 0.07,
+    "dark": 0.11,
+}
 #: real-mix's regimes and their weights; "texture" joins when a streak folder is available.
 REAL_MIX: dict[str, tuple[float, Regime]] = {
-    "light": (0.1, _light),
-    "medium": (0.1, _medium),
-    "heavy": (0.14, _heavy),
-    "misty": (0.12, _misty),
-    "rain100h": (0.18, _rain100h),
-    "broad": (0.07, _broad),
-    "dark": (0.11, _dark),
+    name: (weight, REGIMES[name]) for name, weight in _REAL_MIX_WEIGHTS.items()
 }
 TEXTURE_WEIGHT = 0.18
