@@ -26,7 +26,7 @@ import numpy as np
 from _results import markdown_table, write_results
 from derain.data.io import list_images, read_rgb
 from derain.data.synth import REAL_MIX, Degradation, add_rain, draw_recipe, render_recipe, streak_source
-from derain.data.synth.regimes import texture_recipe
+from derain.data.synth.regimes import REGIMES, texture_recipe
 from derain.eval.metrics import psnr
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,6 +61,7 @@ def identity_scores(draws: int) -> dict[str, dict[str, float]]:
     regimes = {name: fn for name, (_, fn) in REAL_MIX.items()}
     if streaks is not None:
         regimes["texture"] = lambda r: texture_recipe(r, streaks)
+    regimes["long (long-rain)"] = REGIMES["long"]
     for name, draw in regimes.items():
         values = []
         for i in range(draws):

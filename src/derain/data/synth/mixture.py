@@ -23,6 +23,11 @@ unchanged, so earlier legs stay reproducible seed for seed (docs/quality.md has 
 - ``real-mix-7``: ``real-mix-6`` plus a ``curved`` regime: thick bright near strokes along arcs,
   the trails that models trained longer on ``real-mix-6`` leave on ``spa_real2`` (docs/quality.md,
   "Curved near trails"); ``spa_real2`` is a development figure for it, not a held-out one.
+
+``long-rain`` is not a successor but one look on its own: ``real-mix-7``'s extras over the ``long``
+regime only (no textures), to stand in a training list where the dense ``rain100h-like`` preset did.
+Its streaks were drawn looking at the real Rain100H pairs, so ``rain100h_trainsub18`` is a
+development figure for it (docs/quality.md, "Long streaks: long-rain").
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ class Mixture:
         scene_haze: Probability that the scene itself is hazy (kept in the clean target).
         degrade: Camera degradations of the rainy image and how often each happens.
         camera_in_target: The clean target gets the rainy image's camera too (:func:`degrade_pair`).
+        textures: Whether the Garg-Nayar texture regime joins when a streak folder is available.
     """
 
     regimes: dict[str, tuple[float, Regime]]
@@ -80,6 +86,7 @@ class Mixture:
     scene_haze: float
     degrade: DegradeRanges = REAL_MIX_DEGRADE
     camera_in_target: bool = False
+    textures: bool = True
 
 
 #: What later mixtures add to real-mix's regimes, with their weights (dict order is draw order).
@@ -95,6 +102,9 @@ MIXTURES: dict[str, Mixture] = {
     "real-mix-5": Mixture(REAL_MIX | _NEAR, free_veil=0.0, scene_haze=0.4, camera_in_target=True),
     "real-mix-6": Mixture(REAL_MIX | _NEAR | _BANDS, free_veil=0.0, scene_haze=0.4, camera_in_target=True),
     "real-mix-7": Mixture(REAL_MIX | _NEAR | _BANDS | _CURVED, free_veil=0.0, scene_haze=0.4, camera_in_target=True),
+    "long-rain": Mixture(
+        {"long": (1.0, REGIMES["long"])}, free_veil=0.0, scene_haze=0.4, camera_in_target=True, textures=False
+    ),
 }
 
 
@@ -124,7 +134,7 @@ def draw_recipe(rng: np.random.Generator, streak_dir: Path | None = None, mixtur
     """
     spec = MIXTURES[mixture]
     regimes: dict[str, tuple[float, Regime]] = dict(spec.regimes)
-    if streak_dir is not None:
+    if streak_dir is not None and spec.textures:
         regimes["texture"] = (TEXTURE_WEIGHT, lambda r: texture_recipe(r, streak_dir))
     names = list(regimes)
     weights = np.array([regimes[n][0] for n in names])

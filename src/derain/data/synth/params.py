@@ -142,6 +142,7 @@ MIXTURE_NAMES: tuple[str, ...] = (
     "real-mix-5",
     "real-mix-6",
     "real-mix-7",
+    "long-rain",
 )
 
 

@@ -1,7 +1,7 @@
 """The regimes of real rain that the real-mix mixtures draw from: one image's recipe, per regime.
 
 Each regime draws the streak stacks of one look of rain (light, medium, heavy, misty, Rain100H-like,
-broad, dark, near, curved, bands, textures) with our ranges, picked by eye against ``bench/real``
+broad, dark, near, curved, bands, long, textures) with our ranges, picked by eye against ``bench/real``
 (docs/quality.md, "Rain synthesis"); :mod:`derain.data.synth.mixture` weighs them into mixtures and
 renders them.
 """
@@ -125,6 +125,9 @@ BANDS = StackRanges((0.0002, 0.0005), (80, 250), (2, 7), 2.0, (0.05, 0.16), (2, 
 NEAR_BRIGHT = StackRanges((0.0002, 0.0007), (25, 80), (1.8, 4.0), (2, 6), (0.5, 0.9), (1, 3), (0.05, 0.2))
 #: Near drops swept by gusts: NEAR_BRIGHT's strokes, longer, along arcs turning 15-50 degrees (real-mix-7 only).
 NEAR_CURVED = StackRanges((0.00015, 0.0005), (40, 130), (1.8, 4.0), (2, 6), (0.5, 0.9), (1, 3), (0.05, 0.2), (15, 50))
+#: Very long, dense, thin translucent streaks near vertical: the look of the real Rain100H pairs, whose
+#: streaks cross the whole image (``long-rain`` only; sparse grains, since each one draws 150-400 px).
+LONG = StackRanges((0.0002, 0.0006), (150, 400), (0.4, 1.4), 2.0, (0.25, 0.6), (2, 4), (0.02, 0.15))
 
 
 def _light(rng: np.random.Generator) -> RainRecipe:
@@ -148,6 +151,15 @@ def _rain100h(rng: np.random.Generator) -> RainRecipe:
     first = _angle(rng)
     second = float(np.clip(first + rng.choice((-1, 1)) * uniform(rng, 5, 25), -60.0, 60.0))
     return RainRecipe("rain100h", tuple(RAIN100H.draw(rng, angle) for angle in (first, second)))
+
+
+def _long(rng: np.random.Generator) -> RainRecipe:
+    """Long streaks near vertical (N(0, 7 deg)), half the time with a second stack 3-12 degrees off."""
+    angle = 0.6 * _angle(rng)
+    stacks = [LONG.draw(rng, angle)]
+    if rng.random() < 0.5:
+        stacks.append(LONG.draw(rng, angle + float(rng.choice((-1, 1))) * uniform(rng, 3, 12)))
+    return RainRecipe("long", tuple(stacks))
 
 
 def _broad(rng: np.random.Generator) -> RainRecipe:
@@ -207,6 +219,7 @@ REGIMES: dict[str, Regime] = {
     "near": _near,
     "curved": _curved,
     "bands": _bands,
+    "long": _long,
 }
 _REAL_MIX_WEIGHTS = {
     "light": 0.1,
