@@ -88,7 +88,7 @@ def identity_scores(draws: int) -> dict[str, dict[str, float]]:
 
 
 def render_speed(size: int, draws: int) -> dict[str, float]:
-    """CPU ms per real-mix sample of ``size``², per regime and overall (textures warmed up first)."""
+    """CPU ms per real-mix sample of ``size``², per regime and overall (textures warmed up first), and long-rain's."""
     streaks = streak_source(None)
     photo = read_rgb(list_images(DATA / "clean" / "Kodak24")[0])
     background = np.ascontiguousarray(photo[:size, :size])
@@ -103,6 +103,11 @@ def render_speed(size: int, draws: int) -> dict[str, float]:
         render_recipe(background, recipe, rng)
         per[recipe.regime].append(time.process_time() - start)
     every = [t for times in per.values() for t in times]
+    for i in range(draws // 4):  # long-rain (not a real-mix regime): its 150-400 px kernels are the dearest
+        rng = np.random.default_rng([11, i])
+        start = time.process_time()
+        render_recipe(background, draw_recipe(rng, streaks, "long-rain"), rng)
+        per["long (long-rain)"].append(time.process_time() - start)
     return {"all": 1e3 * float(np.mean(every))} | {name: 1e3 * float(np.mean(t)) for name, t in sorted(per.items())}
 
 
