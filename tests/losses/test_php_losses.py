@@ -28,6 +28,21 @@ def test_charbonnier_is_smooth_l1():
     assert torch.isfinite(y.grad).all()  # no 0/0 at zero error, unlike sqrt(x^2)
 
 
+def test_balanced_charbonnier_keeps_the_value_and_weighs_images_by_their_own_loss():
+    """Errors of 0.5 and 0.05: alike per pixel in the plain mean, ten times more pull on the small one balanced."""
+    target = torch.zeros(2, 3, 4, 4)
+    grads = {}
+    for balanced in (False, True):
+        x = torch.stack([torch.full((3, 4, 4), 0.5), torch.full((3, 4, 4), 0.05)]).requires_grad_()
+        loss = charbonnier_loss(x, target, eps=1e-6, balanced=balanced)
+        assert float(loss) == pytest.approx(0.275, rel=1e-5)
+        loss.backward()
+        grads[balanced] = x.grad.abs().flatten(1).mean(dim=1)
+    assert float(grads[False][1] / grads[False][0]) == pytest.approx(1.0, rel=1e-4)
+    assert float(grads[True][1] / grads[True][0]) == pytest.approx(10.0, rel=1e-4)
+    assert float(grads[True][0]) == pytest.approx(float(grads[False][0]) * 0.275 / 0.5, rel=1e-4)
+
+
 def test_lowpass_matches_opencv_and_keeps_constants():
     rng = np.random.default_rng(0)
     img = rng.random((20, 24, 3)).astype(np.float32)

@@ -65,6 +65,24 @@ def test_ssim_term_is_off_by_default_and_scores_structure_when_on():
         OBJECTIVES.get("php")(lambda_ssim=-1.0)
 
 
+def test_balance_images_gives_a_lightly_wrong_image_more_pull_through_both_charbonnier_terms():
+    """Same loss value; the image whose outputs are 10x less wrong gets 10x the gradient (1x unbalanced)."""
+    clean = torch.full((2, 3, 8, 8), 0.5)
+    offsets = torch.tensor([0.3, 0.03]).view(2, 1, 1, 1)
+    ratios, values = {}, {}
+    for balanced in (False, True):
+        coarse = (clean + offsets).requires_grad_()
+        fine = (clean + offsets).requires_grad_()
+        objective = OBJECTIVES.get("php")(lambda_col=0.0, balance_images=balanced)
+        loss, terms = objective(_Oracle(coarse, fine), {"rain": clean, "clean": clean}, 0.0)
+        loss.backward()
+        values[balanced] = (terms["coarse"], terms["fine"])
+        ratios[balanced] = [float(g.grad[1].abs().mean() / g.grad[0].abs().mean()) for g in (coarse, fine)]
+    assert values[True] == pytest.approx(values[False], rel=1e-5)
+    assert ratios[False] == pytest.approx([1.0, 1.0], rel=1e-3)
+    assert ratios[True] == pytest.approx([10.0, 10.0], rel=2e-2)
+
+
 def test_bad_options_and_models_are_config_errors():
     with pytest.raises(ConfigError, match="lowpass_kernel"):
         OBJECTIVES.get("php")(lowpass_kernel=4)

@@ -28,12 +28,22 @@ DEFAULT_LOWPASS_KERNEL = 5
 IGNORE_LABEL = 255
 
 
-def charbonnier_loss(x: torch.Tensor, target: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+def charbonnier_loss(x: torch.Tensor, target: torch.Tensor, eps: float = 1e-3, balanced: bool = False) -> torch.Tensor:
     """``mean(sqrt((x - target)^2 + eps^2))``, the "approximated L1" of eq. 3 (Charbonnier).
 
     ``eps`` keeps the gradient finite at zero error; the loss of a perfect prediction is ``eps``.
+
+    ``balanced`` (not in the paper) gives every image of the batch the same say: image ``i``'s loss
+    ``L_i`` is weighted by ``mean(L) / L_i`` (both detached), the gradient of ``mean(L) * log L_i``.
+    A plain mean pulls every wrong pixel alike, so images with rain everywhere outvote images with a
+    few streaks, while the benchmarks average PSNR over images, and an image's PSNR moves with its
+    *relative* error. The value is unchanged (the plain mean).
     """
-    return torch.sqrt((x - target) ** 2 + eps * eps).mean()
+    per_image = torch.sqrt((x - target) ** 2 + eps * eps).flatten(1).mean(dim=1)
+    if not balanced:
+        return per_image.mean()
+    scale = per_image.detach()
+    return (per_image * (scale.mean() / scale)).mean()
 
 
 def gaussian_sigma(kernel_size: int) -> float:

@@ -10,6 +10,8 @@ defaults (1, 1, 0.1, 0.05).
 output, the term derain's ``supervised`` recipes (baseline, fastnet) train with. Eq. 5 alone is
 pixel-wise, and php trained on it fell behind baseline in SSIM on heavy rain (docs/methods/php.md,
 leg 18); the SSIM term rewards local structure that the Charbonnier term treats as ordinary error.
+``balance_images`` (default off, not in the paper) weights each image's Charbonnier terms by the batch
+mean over its own value, so heavy rain's large errors do not outvote light rain's small ones.
 
 The segmentation network ``Phi`` belongs to the objective (it only regularises training and is
 never exported). As the paper says, it has the deraining network's structure: a
@@ -45,6 +47,9 @@ class PHPObjective(Objective):
         lambda_ssim: ``1 - SSIM_rgb(X, X^gt)`` on the final output (not in the paper: 0 = off).
         lowpass_kernel: Gaussian kernel side of ``X_f^gt`` (odd, 3-9 in the paper).
         eps: Charbonnier epsilon.
+        balance_images: weight each image's Charbonnier terms by the batch mean over its own value
+            (not in the paper: False = eq. 5), so light rain is not outvoted by heavy rain
+            (:func:`~derain.losses.php.charbonnier_loss`).
         seg_classes: classes of the segmentation head; 0 means no head (then labelled batches are an error).
         seg_width: feature width of the segmentation network (default: the first sub-network's).
         seg_blocks: its PHP blocks (default: the first sub-network's).
@@ -61,6 +66,7 @@ class PHPObjective(Objective):
         lambda_ssim: float = 0.0,
         lowpass_kernel: int = DEFAULT_LOWPASS_KERNEL,
         eps: float = 1e-3,
+        balance_images: bool = False,
         seg_classes: int = 0,
         seg_width: int = PHPConfig.width,
         seg_blocks: int = PHPConfig.blocks,
@@ -81,6 +87,7 @@ class PHPObjective(Objective):
         }
         self.lowpass_kernel = lowpass_kernel
         self.eps = eps
+        self.balance_images = balance_images
         arch = PHPConfig()
         self.segmenter = (
             SubNet(
@@ -113,8 +120,10 @@ class PHPObjective(Objective):
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Eq. 5 from the two outputs, the clean image and optional ``(B, H, W)`` labels."""
         terms = {
-            "coarse": charbonnier_loss(coarse, gaussian_lowpass(clean, self.lowpass_kernel), self.eps),
-            "fine": charbonnier_loss(fine, clean, self.eps),
+            "coarse": charbonnier_loss(
+                coarse, gaussian_lowpass(clean, self.lowpass_kernel), self.eps, self.balance_images
+            ),
+            "fine": charbonnier_loss(fine, clean, self.eps, self.balance_images),
             "col": colour_loss(coarse, clean),
         }
         if self.weights["ssim"]:
