@@ -59,6 +59,8 @@ HELDOUT: dict[str, tuple[Part, ...]] = {
     "sk_light": (Part("lt", "skimage", "light", 121, 10), Part("l100", "skimage", "rain100l-like", 122, 10)),
     "sk_mix": (Part("mx", "skimage", "real-mix-2", 123, 10), Part("h100", "skimage", "rain100h-like", 124, 10)),
     "broad_ho": (Part("skb", "skimage", "broad", 125, 10), Part("kb", "kodak", "broad", 126, 24)),
+    "sk_mx": (Part("mx", "skimage", "real-mix-2", 123, 10),),  # sk_mix without its rain100h-like half
+    "long_ho": (Part("skl", "skimage", "long-rain", 127, 10), Part("kl", "kodak", "long-rain", 128, 24)),
 }
 
 
