@@ -1,4 +1,4 @@
-"""``long-rain``: the ``long`` regime (Rain100H's look) on its own, with real-mix-7's extras."""
+"""``long-rain`` and ``near-rain``: one look of rain alone (Rain100H's long streaks, SPA's near strokes)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,15 @@ def test_long_rain_streaks_run_far_down_and_stay_thin() -> None:
         across.append(corr[0, 6])
     assert min(down) > 0.45 > 0.3 > max(across)  # rain100h-like: 0.16-0.20 down
     assert 11.0 < float(np.mean(psnrs)) < 20.0
+
+
+def test_near_rain_draws_real_mix_7s_near_strokes_straight_and_curved_half_each(tmp_path: Path) -> None:
+    write_image(tmp_path / "streaks.png", np.full((20, 20, 3), 0.5, np.float32))
+    rng = np.random.default_rng(1)
+    regimes = [draw_recipe(rng, tmp_path, "near-rain").regime for _ in range(400)]
+    assert set(regimes) == {"near", "curved"} and 0.4 < regimes.count("curved") / len(regimes) < 0.6
+    near, curved = (MIXTURES["real-mix-7"].regimes[name][1] for name in ("near", "curved"))
+    assert MIXTURES["near-rain"].regimes == {"near": (0.1, near), "curved": (0.1, curved)}
 
 
 def test_long_rain_is_reproducible_by_seed() -> None:

@@ -27,7 +27,9 @@ unchanged, so earlier legs stay reproducible seed for seed (docs/quality.md has 
 ``long-rain`` is not a successor but one look on its own: ``real-mix-7``'s extras over the ``long``
 regime only (no textures), to stand in a training list where the dense ``rain100h-like`` preset did.
 Its streaks were drawn looking at the real Rain100H pairs, so ``rain100h_trainsub18`` is a
-development figure for it (docs/quality.md, "Long streaks: long-rain").
+development figure for it (docs/quality.md, "Long streaks: long-rain"). ``near-rain`` does the same for
+``real-mix-7``'s thick bright near strokes, straight and curved (half each): the SPA trails that
+continued legs leave (docs/methods/fastnet.md, round 29), so ``spa_real2`` is a development figure for it.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ MIXTURES: dict[str, Mixture] = {
     "long-rain": Mixture(
         {"long": (1.0, REGIMES["long"])}, free_veil=0.0, scene_haze=0.4, camera_in_target=True, textures=False
     ),
+    "near-rain": Mixture(_NEAR | _CURVED, free_veil=0.0, scene_haze=0.4, camera_in_target=True, textures=False),
 }
 
 

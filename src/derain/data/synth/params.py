@@ -143,6 +143,7 @@ MIXTURE_NAMES: tuple[str, ...] = (
     "real-mix-6",
     "real-mix-7",
     "long-rain",
+    "near-rain",
 )
 
 
