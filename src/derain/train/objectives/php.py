@@ -11,7 +11,8 @@ output, the term derain's ``supervised`` recipes (baseline, fastnet) train with.
 pixel-wise, and php trained on it fell behind baseline in SSIM on heavy rain (docs/methods/php.md,
 leg 18); the SSIM term rewards local structure that the Charbonnier term treats as ordinary error.
 ``balance_images`` (default off, not in the paper) weights each image's Charbonnier terms by the batch
-mean over its own value, so heavy rain's large errors do not outvote light rain's small ones.
+mean over its own value, so images with rain everywhere do not outvote images with a few streaks; it
+did not keep Rain12 (docs/methods/php.md, legs 44-45), and stays so that those legs rerun.
 
 The segmentation network ``Phi`` belongs to the objective (it only regularises training and is
 never exported). As the paper says, it has the deraining network's structure: a
@@ -48,8 +49,7 @@ class PHPObjective(Objective):
         lowpass_kernel: Gaussian kernel side of ``X_f^gt`` (odd, 3-9 in the paper).
         eps: Charbonnier epsilon.
         balance_images: weight each image's Charbonnier terms by the batch mean over its own value
-            (not in the paper: False = eq. 5), so light rain is not outvoted by heavy rain
-            (:func:`~derain.losses.php.charbonnier_loss`).
+            (not in the paper: False = eq. 5; :func:`~derain.losses.php.charbonnier_loss`).
         seg_classes: classes of the segmentation head; 0 means no head (then labelled batches are an error).
         seg_width: feature width of the segmentation network (default: the first sub-network's).
         seg_blocks: its PHP blocks (default: the first sub-network's).
