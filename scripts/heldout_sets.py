@@ -48,6 +48,8 @@ class Part:
 
 
 #: Every held-out set, as the method pages describe it (docs/methods/fastnet.md, php.md).
+#: sk_mix's real-mix-2 half, also a set of its own (sk_mx): the other half is the rain100h-like preset.
+_SK_MIX_REAL = Part("mx", "skimage", "real-mix-2", 123, 10)
 HELDOUT: dict[str, tuple[Part, ...]] = {
     "kodak_hard": (Part("rm3", "kodak", "real-mix", 3, 24), Part("lt", "kodak", "rain100l-like", 2, 12)),
     "kodak_mix2": (
@@ -57,9 +59,9 @@ HELDOUT: dict[str, tuple[Part, ...]] = {
     "kodak_light": (Part("lt", "kodak", "rain100l-like", 2, 12), Part("b", "kodak", "rain100l-like", 8, 12, size=None)),
     "kodak_cam": (Part("", "kodak", "real-mix-5", 11, 24),),
     "sk_light": (Part("lt", "skimage", "light", 121, 10), Part("l100", "skimage", "rain100l-like", 122, 10)),
-    "sk_mix": (Part("mx", "skimage", "real-mix-2", 123, 10), Part("h100", "skimage", "rain100h-like", 124, 10)),
+    "sk_mix": (_SK_MIX_REAL, Part("h100", "skimage", "rain100h-like", 124, 10)),
     "broad_ho": (Part("skb", "skimage", "broad", 125, 10), Part("kb", "kodak", "broad", 126, 24)),
-    "sk_mx": (Part("mx", "skimage", "real-mix-2", 123, 10),),  # sk_mix without its rain100h-like half
+    "sk_mx": (_SK_MIX_REAL,),
     "long_ho": (Part("skl", "skimage", "long-rain", 127, 10), Part("kl", "kodak", "long-rain", 128, 24)),
 }
 
