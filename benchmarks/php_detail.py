@@ -27,7 +27,7 @@ from derain.commands._options import parse_weights
 from derain.data.arrays import to_chw
 from derain.data.io import read_rgb
 from derain.data.pairing import find_paired_layout, pair_folders
-from derain.eval.metrics import rgb_to_y
+from derain.eval.metrics import psnr_from_mse, rgb_to_y
 from derain.hardware import describe_hardware
 from tone_shift import RAIN_FREE_Y
 
@@ -63,7 +63,7 @@ def decompose_rain_free_error(model: torch.nn.Module, pairs: list[tuple[Path, Pa
     err, term, r2_free = (np.concatenate(v) for v in (free_err, gate_term, refine))
     mse = float(np.mean(err**2))
     return {
-        "free_psnr_y": float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse),
+        "free_psnr_y": psnr_from_mse(mse),
         "gate_free": float(np.concatenate(gate_free).mean()),
         "gate_rain": float(np.concatenate(gate_rain).mean()),
         "gate_term_rms": float(np.sqrt(np.mean(term**2))),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import resource
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from _results import write_results
+from derain.eval.metrics import psnr_from_mse
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -76,7 +76,7 @@ def main() -> None:
         "runs": runs,
         "max_abs": float(diff.max()),
         "mean_abs": float(diff.mean()),
-        "psnr_rgb_db": math.inf if mse == 0 else 10 * math.log10(1 / mse),
+        "psnr_rgb_db": psnr_from_mse(mse, data_range=1.0),
         "share_over_1_255": float((diff > 1 / 255).mean()),
     }
     write_results(RESULTS, "spanet_tiling", result, markdown(result))

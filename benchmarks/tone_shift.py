@@ -24,7 +24,7 @@ from _models import cpu_models
 from _results import markdown_table, write_results
 from derain.data.io import read_rgb
 from derain.data.pairing import find_paired_layout, pair_folders
-from derain.eval.metrics import rgb_to_y
+from derain.eval.metrics import psnr_from_mse, rgb_to_y
 from derain.hardware import describe_hardware
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,8 +36,7 @@ BLOCK_GRID = 8
 
 
 def psnr_y(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a - b) ** 2))
-    return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
+    return psnr_from_mse(float(np.mean((a - b) ** 2)))
 
 
 def darkest_block_shift(shift: np.ndarray, free: np.ndarray, grid: int = BLOCK_GRID) -> float:

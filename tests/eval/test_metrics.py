@@ -49,6 +49,10 @@ def test_psnr_hand_computed_constant_images() -> None:
     assert metrics.psnr(pred, target, y_channel=False) == pytest.approx(20.0, abs=1e-5)  # MSE 0.01, range 1
     y_error = 0.1 * (65.481 + 128.553 + 24.966)  # every Y value off by 21.9
     assert metrics.psnr(pred, target) == pytest.approx(20 * math.log10(255 / y_error), abs=1e-5)
+    # The pooled form (masks, runs): the same formula, inf for no error.
+    assert metrics.psnr_from_mse(y_error**2) == pytest.approx(metrics.psnr(pred, target), abs=1e-5)
+    assert metrics.psnr_from_mse(0.01, data_range=1.0) == pytest.approx(20.0)
+    assert metrics.psnr_from_mse(0.0) == math.inf
 
 
 @pytest.mark.parametrize("crop_border", [0, 4])

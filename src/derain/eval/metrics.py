@@ -39,6 +39,7 @@ __all__ = [
     "PROTOCOL",
     "SSIM_WINDOW",
     "psnr",
+    "psnr_from_mse",
     "psnr_pt",
     "rgb_to_y",
     "rgb_to_y_pt",
@@ -95,7 +96,11 @@ def psnr(
         TypeError: an input is not a float array.
     """
     x, y, data_range = _prepare(pred, target, y_channel=y_channel, crop_border=crop_border, quantize=quantize)
-    mse = float(np.mean((x - y) ** 2))
+    return psnr_from_mse(float(np.mean((x - y) ** 2)), data_range)
+
+
+def psnr_from_mse(mse: float, data_range: float = 255.0) -> float:
+    """``10 log10(data_range**2 / mse)``, ``inf`` for 0: for errors pooled over masks or runs, not one image pair."""
     return math.inf if mse == 0 else 10.0 * math.log10(data_range**2 / mse)
 
 
