@@ -63,6 +63,7 @@ HELDOUT: dict[str, tuple[Part, ...]] = {
     "broad_ho": (Part("skb", "skimage", "broad", 125, 10), Part("kb", "kodak", "broad", 126, 24)),
     "sk_mx": (_SK_MIX_REAL,),
     "long_ho": (Part("skl", "skimage", "long-rain", 127, 10), Part("kl", "kodak", "long-rain", 128, 24)),
+    "wind_ho": (Part("skw", "skimage", "wind-rain", 129, 10), Part("kw", "kodak", "wind-rain", 130, 24)),
 }
 
 

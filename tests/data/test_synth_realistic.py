@@ -322,7 +322,7 @@ def test_rain_names_checked_in_one_line() -> None:
     with pytest.raises(
         ConfigError,
         match=r"^preset: unknown name 'drizzle' \(known: real-mix, real-mix-2, real-mix-3, real-mix-4, real-mix-5, "
-        r"real-mix-6, real-mix-7, long-rain, near-rain, light",
+        r"real-mix-6, real-mix-7, long-rain, near-rain, wind-rain, light",
     ):
         check_rain_names("preset", ("drizzle",))
     with pytest.raises(ConfigError, match=r"^preset: needs at least one name$"):

@@ -144,6 +144,7 @@ MIXTURE_NAMES: tuple[str, ...] = (
     "real-mix-7",
     "long-rain",
     "near-rain",
+    "wind-rain",
 )
 
 
