@@ -15,7 +15,7 @@ from typing import Any
 
 from derain.atomic import atomic_path
 
-__all__ = ["markdown_table", "write_json", "write_markdown", "write_results"]
+__all__ = ["markdown_table", "table_report", "write_json", "write_markdown", "write_results"]
 
 
 def write_json(path: Path, data: Any) -> Path:
@@ -43,6 +43,13 @@ def write_results(out_dir: Path, stem: str, data: Any, markdown: str) -> tuple[P
 def markdown_table(header: Sequence[object], rows: Iterable[Sequence[object]]) -> list[str]:
     """Lines of a markdown table: ``header``, the ``|---|`` rule sized to it, then one line per row."""
     return [_row(header), "|---" * len(header) + "|", *(_row(row) for row in rows)]
+
+
+def table_report(
+    title: str, blurb: str, header: Sequence[object], rows: Iterable[Sequence[object]], command: str
+) -> str:
+    """A one-table result page: ``# title``, what the columns mean, the table, and the command that made it."""
+    return f"# {title}\n\n{blurb}\n\n" + "\n".join(markdown_table(header, rows)) + f"\n\n`{command}`\n"
 
 
 def _row(cells: Sequence[object]) -> str:

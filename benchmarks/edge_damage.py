@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from _results import markdown_table, write_results
+from _results import table_report, write_results
 from derain.commands._options import parse_weights
 from derain.data.io import list_images, read_rgb
 from derain.eval.bench import load_models
@@ -80,11 +80,11 @@ def main() -> int:
         for label, r in by_model.items()
     ]
     command = "python benchmarks/edge_damage.py " + shlex.join(sys.argv[1:])
-    text = (
-        "# Error on the straight edges of clean images\n\nY RMSE in grey levels over the strongest 10 % of each"
-        " clean image's edges, by orientation (`benchmarks/edge_damage.py`'s docstring); every model derains the"
-        " clean image.\n\n" + "\n".join(markdown_table(header, rows)) + f"\n\n`{command}`\n"
+    blurb = (
+        "Y RMSE in grey levels over the strongest 10 % of each clean image's edges, by orientation"
+        " (`benchmarks/edge_damage.py`'s docstring); every model derains the clean image."
     )
+    text = table_report("Error on the straight edges of clean images", blurb, header, rows, command)
     write_results(args.out, args.name, {"sets": table}, text)
     print(text)
     return 0

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 import derain
-from _results import markdown_table, write_results
+from _results import table_report, write_results
 from derain.commands._options import parse_weights
 from derain.data.arrays import to_chw
 from derain.data.io import read_rgb
@@ -105,11 +105,11 @@ def main() -> int:
     ]  # fmt: skip
     command = "python benchmarks/php_detail.py" + "".join(f" --weights {w}" for w in args.weights)
     command += "".join(f" --set {folder}" for folder in args.set)
-    text = (
-        "# php: where the error on rain-free pixels comes from\n\n"
+    blurb = (
         "X − Y = (1 − g)(X^c − Y) + r_2 on rain-free pixels (Y within 3 % of the clean image's); "
-        "gate term and r_2 in Y grey levels.\n\n" + "\n".join(markdown_table(header, rows)) + f"\n\n`{command}`\n"
+        "gate term and r_2 in Y grey levels."
     )
+    text = table_report("php: where the error on rain-free pixels comes from", blurb, header, rows, command)
     data = {
         "environment": describe_hardware(torch.device("cpu")),
         "sources": sources,

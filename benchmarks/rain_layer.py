@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from _models import cpu_models
-from _results import markdown_table, write_results
+from _results import table_report, write_results
 from derain.data.io import read_rgb
 from derain.data.pairing import find_paired_layout, pair_folders
 from derain.eval.metrics import rgb_to_y
@@ -108,11 +108,11 @@ def main() -> int:
     command = "python benchmarks/rain_layer.py --models " + args.models
     command += "".join(f" --weights {w}" for w in args.weights) + " --sets " + " ".join(map(str, args.sets))
     command += f" --passes {args.passes}" if args.passes > 1 else ""
-    text = (
-        "# What each model removes, against the true rain layer\n\nMeans over each set's images; the columns"
-        " are defined in `benchmarks/rain_layer.py`'s docstring (ΔY: mean Y shift against the clean image,"
-        " grey levels).\n\n" + "\n".join(markdown_table(header, rows)) + f"\n\n`{command}`\n"
+    blurb = (
+        "Means over each set's images; the columns are defined in `benchmarks/rain_layer.py`'s docstring"
+        " (ΔY: mean Y shift against the clean image, grey levels)."
     )
+    text = table_report("What each model removes, against the true rain layer", blurb, header, rows, command)
     data = {"environment": describe_hardware(torch.device("cpu")), "sources": sources, "sets": results}
     write_results(args.out, args.name, data, text)
     print(text)

@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from _results import markdown_table, write_results
+from _results import table_report, write_results
 from derain.data.io import read_rgb
 from derain.data.pairing import find_paired_layout, pair_folders
 from derain.eval.metrics import rgb_to_y
@@ -124,11 +124,11 @@ def main() -> int:
     header = ["set", "pairs", "identity PSNR-Y", "negative", "bright", "clipped", "tilt80 (°)", "width (px)", "vcorr20"]
     rows = [[name, str(len(s)), *(_cell([x[k] for x in s], k) for k in KEYS)] for name, s in results.items()]
     command = "python benchmarks/rain_stats.py --sets " + " ".join(map(str, args.sets))
-    text = (
-        "# The true rain layer of each set\n\nMedian (min–max) over each set's images; the columns are defined in"
-        " `benchmarks/rain_stats.py`'s docstring (width inf: the layer's rows stay correlated over 32 px, a veil"
-        " or bands rather than streaks).\n\n" + "\n".join(markdown_table(header, rows)) + f"\n\n`{command}`\n"
+    blurb = (
+        "Median (min–max) over each set's images; the columns are defined in `benchmarks/rain_stats.py`'s docstring"
+        " (width inf: the layer's rows stay correlated over 32 px, a veil or bands rather than streaks)."
     )
+    text = table_report("The true rain layer of each set", blurb, header, rows, command)
     write_results(args.out, args.name, {"sets": results}, text)
     print(text)
     return 0
