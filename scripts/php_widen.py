@@ -91,6 +91,8 @@ def widened_model(source: Path, width: int, refine_width: int) -> tuple[PHPNet, 
         raise DerainError(
             f"{source}: is {old_config['width']} / {old_config['refine_width']} wide; widening cannot narrow it"
         )
+    if old_config["pyramid"] == "hierarchical":  # one branch per block: a stream laid out differently
+        raise DerainError(f"{source}: a 'hierarchical' pyramid (Table IV variant) cannot be widened by this script")
     k = old_config["branches"]
     if width % k or refine_width % k:
         raise DerainError(f"--width and --refine-width must be multiples of the branch count ({k})")

@@ -45,7 +45,7 @@ def test_stream_map_keeps_branches_apart_and_the_pooled_channels_last() -> None:
 
 
 def test_widen_keeps_the_source_output_and_every_new_channel_learns(tmp_path: Path) -> None:
-    for extra in ({}, {"gate_refine": 4, "layer_scale": True}):
+    for extra in ({}, {"gate_refine": 4, "layer_scale": True}, {"pyramid": "concat", "pooling": "max"}):
         old = _trained_tiny(tmp_path / "old.safetensors", **extra)
         out = tmp_path / "wide.safetensors"
         done = _run(tmp_path / "old.safetensors", out, "--width", 12, "--refine-width", 6)
@@ -77,5 +77,8 @@ def test_widen_refuses_bad_requests_with_one_line(tmp_path: Path) -> None:
     out.write_bytes(b"mine")
     again = _run(tmp_path / "old.safetensors", out, "--width", 12, "--refine-width", 6)
     assert again.returncode == 1 and "already exists" in again.stderr and out.read_bytes() == b"mine"
-    for done in (narrow, odd, again):
+    _trained_tiny(tmp_path / "hier.safetensors", pyramid="hierarchical")
+    hier = _run(tmp_path / "hier.safetensors", tmp_path / "h.safetensors", "--width", 12, "--refine-width", 6)
+    assert hier.returncode == 1 and "hierarchical" in hier.stderr and not (tmp_path / "h.safetensors").exists()
+    for done in (narrow, odd, again, hier):
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
