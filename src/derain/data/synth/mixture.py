@@ -32,9 +32,10 @@ development figure for it (docs/quality.md, "Long streaks: long-rain"). ``near-r
 continued legs leave (docs/methods/fastnet.md, round 29), so ``spa_real2`` is a development figure for it.
 ``wind-rain`` draws ``real-mix-6``'s regimes (no textures: their direction is fixed) and tilts each image's
 rain 15-50 degrees further: in real-mix-7 one stack in 17 leans more than 25 degrees (here two in three),
-and models trained on them miss the tilted streaks of ``sirr_val20`` (26-50 degrees on 8 of its 20
-pairs, ``benchmarks/rain_stats.py``) and take thin vertical edges for rain (docs/quality.md, "Wind");
-``sirr_val20`` is a development figure for it.
+and models trained on them miss the tilted streaks of ``sirr_val20`` (its eight light pairs lean 26-50
+degrees, ``benchmarks/rain_stats.py``) and dim thin vertical edges (docs/quality.md, "Wind");
+``sirr_val20`` is a development figure for it. It teaches its own held-out rain, not ``sirr_val20``'s
+(docs/methods/fastnet.md, round 34).
 """
 
 from __future__ import annotations
