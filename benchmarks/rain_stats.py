@@ -74,7 +74,7 @@ def _tilt80(layer: np.ndarray, on_rain: np.ndarray) -> float:
     weight = (gx * gx + gy * gy)[on_rain]
     if weight.sum() == 0:
         return float("nan")
-    tilt = np.degrees(np.abs(np.arctan(gy[on_rain] / np.where(gx[on_rain] == 0, 1e-12, gx[on_rain]))))
+    tilt = np.degrees(np.arctan2(np.abs(gy[on_rain]), np.abs(gx[on_rain])))
     order = np.argsort(tilt)
     cumulative = np.cumsum(weight[order]) / weight.sum()
     return float(tilt[order][np.searchsorted(cumulative, 0.8)])

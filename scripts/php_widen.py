@@ -101,17 +101,17 @@ def widened_model(source: Path, width: int, refine_width: int) -> tuple[PHPNet, 
     new = build_model("php", new_config)
     assert isinstance(old, PHPNet) and isinstance(new, PHPNet)
     pooled = 0 if old.structure.pool is None else 3
+    streams = {}
     with torch.no_grad():
         for sub, wide, narrow, pool in (
             ("structure", width, old_config["width"], pooled),
             ("detail", refine_width, old_config["refine_width"], 0),
         ):
-            stream = stream_map(narrow, wide, k, pool)
+            streams[sub] = stream_map(narrow, wide, k, pool)
             branch = stream_map(narrow // k, wide // k, 1, pool)
-            _widen_subnet(getattr(new, sub), getattr(old, sub), stream, branch)
-        if old.gate is not None:
-            detail = stream_map(old_config["refine_width"], refine_width, k, 0)
-            _copy_conv(new.gate, old.gate, list(range(old.gate.out_channels)), detail)
+            _widen_subnet(getattr(new, sub), getattr(old, sub), streams[sub], branch)
+        if old.gate is not None:  # the gate head reads the second sub-network's stream
+            _copy_conv(new.gate, old.gate, list(range(old.gate.out_channels)), streams["detail"])
         if old.gate_refine is not None:
             new.gate_refine.load_state_dict(old.gate_refine.state_dict())
     return new, new_config

@@ -104,6 +104,7 @@ class Mixture:
 _NEAR = {"near": (0.1, REGIMES["near"])}
 _BANDS = {"bands": (0.15, REGIMES["bands"])}
 _CURVED = {"curved": (0.1, REGIMES["curved"])}
+_REAL_MIX_6 = Mixture(REAL_MIX | _NEAR | _BANDS, free_veil=0.0, scene_haze=0.4, camera_in_target=True)
 #: The mixtures by name (each also in :data:`derain.data.synth.params.MIXTURE_NAMES`).
 MIXTURES: dict[str, Mixture] = {
     "real-mix": Mixture(REAL_MIX, free_veil=0.3, scene_haze=0.0),
@@ -111,20 +112,13 @@ MIXTURES: dict[str, Mixture] = {
     "real-mix-3": Mixture(REAL_MIX | _NEAR, free_veil=0.0, scene_haze=0.4),
     "real-mix-4": Mixture(REAL_MIX | _NEAR, free_veil=0.0, scene_haze=0.4, degrade=HALF_DEGRADE),
     "real-mix-5": Mixture(REAL_MIX | _NEAR, free_veil=0.0, scene_haze=0.4, camera_in_target=True),
-    "real-mix-6": Mixture(REAL_MIX | _NEAR | _BANDS, free_veil=0.0, scene_haze=0.4, camera_in_target=True),
+    "real-mix-6": _REAL_MIX_6,
     "real-mix-7": Mixture(REAL_MIX | _NEAR | _BANDS | _CURVED, free_veil=0.0, scene_haze=0.4, camera_in_target=True),
     "long-rain": Mixture(
         {"long": (1.0, REGIMES["long"])}, free_veil=0.0, scene_haze=0.4, camera_in_target=True, textures=False
     ),
     "near-rain": Mixture(_NEAR | _CURVED, free_veil=0.0, scene_haze=0.4, camera_in_target=True, textures=False),
-    "wind-rain": Mixture(
-        REAL_MIX | _NEAR | _BANDS,
-        free_veil=0.0,
-        scene_haze=0.4,
-        camera_in_target=True,
-        textures=False,
-        wind=(15.0, 50.0),
-    ),
+    "wind-rain": dataclasses.replace(_REAL_MIX_6, textures=False, wind=(15.0, 50.0)),
 }
 
 
