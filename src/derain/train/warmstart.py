@@ -22,7 +22,7 @@ from derain.errors import ConfigError
 from derain.models import MODELS, DerainModel, build_model
 from derain.train.config import ModelSection
 
-__all__ = ["initial_model", "map_state"]
+__all__ = ["initial_model", "map_state", "resolve_weights"]
 
 
 def initial_model(section: ModelSection) -> DerainModel:
@@ -39,7 +39,7 @@ def initial_model(section: ModelSection) -> DerainModel:
         return build_model(section.name, section.config)
     from derain.checkpoint import apply_weights, file_config, load_weights_file
 
-    path = _resolve(section.init, section.name)
+    path = resolve_weights(section.init, section.name)
     name, config, state = load_weights_file(path)
     if not section.init_map:
         if name != section.name:
@@ -54,15 +54,22 @@ def initial_model(section: ModelSection) -> DerainModel:
     return model
 
 
-def _resolve(init: str, own: str) -> Path:
+def resolve_weights(spec: str, own: str | None, key: str = "model.init") -> Path:
+    """The file behind a weights spec: ``bundled`` (model ``own``'s), ``bundled:NAME`` or a path.
+
+    Raises:
+        ConfigError: ``bundled`` where no model is implied, or a model without bundled weights (named ``key``).
+    """
     from derain.checkpoint import bundled_weights
 
-    if init != "bundled" and not init.startswith("bundled:"):
-        return Path(init)
-    name = init.partition(":")[2] or own
+    if spec != "bundled" and not spec.startswith("bundled:"):
+        return Path(spec)
+    name = spec.partition(":")[2] or own
+    if name is None:
+        raise ConfigError(f"{key}: say which model's bundled weights, as 'bundled:NAME'")
     path = bundled_weights(name)
     if path is None:
-        raise ConfigError(f"model.init: {name!r} has no bundled weights")
+        raise ConfigError(f"{key}: {name!r} has no bundled weights")
     return path
 
 

@@ -13,6 +13,8 @@ leg 18); the SSIM term rewards local structure that the Charbonnier term treats 
 ``balance_images`` (default off, not in the paper) weights each image's Charbonnier terms by the batch
 mean over its own value, so images with rain everywhere do not outvote images with a few streaks; it
 did not keep Rain12 (docs/methods/php.md, legs 44-45), and stays so that those legs rerun.
+``teacher`` with ``lambda_teacher`` (default off, not in the paper) adds ``L_acc(X, T(Y))``, the final
+output against a frozen trained derainer's output on the same crop (:mod:`derain.train.teacher`).
 
 The segmentation network ``Phi`` belongs to the objective (it only regularises training and is
 never exported). As the paper says, it has the deraining network's structure: a
@@ -32,6 +34,7 @@ from derain.losses.php import DEFAULT_LOWPASS_KERNEL, charbonnier_loss, colour_l
 from derain.models.base import DerainModel
 from derain.models.php import PHPConfig, SubNet
 from derain.train.objectives.base import OBJECTIVES, Objective
+from derain.train.teacher import optional_teacher
 
 __all__ = ["PHPObjective"]
 
@@ -50,6 +53,8 @@ class PHPObjective(Objective):
         eps: Charbonnier epsilon.
         balance_images: weight each image's Charbonnier terms by the batch mean over its own value
             (not in the paper: False = eq. 5; :func:`~derain.losses.php.charbonnier_loss`).
+        teacher: ``bundled:NAME`` or a weights file whose output X is also pulled towards ("" = none).
+        lambda_teacher: weight of ``L_acc(X, teacher(Y))`` (not in the paper: 0 = off).
         seg_classes: classes of the segmentation head; 0 means no head (then labelled batches are an error).
         seg_width: feature width of the segmentation network (default: the first sub-network's).
         seg_blocks: its PHP blocks (default: the first sub-network's).
@@ -67,12 +72,14 @@ class PHPObjective(Objective):
         lowpass_kernel: int = DEFAULT_LOWPASS_KERNEL,
         eps: float = 1e-3,
         balance_images: bool = False,
+        teacher: str = "",
+        lambda_teacher: float = 0.0,
         seg_classes: int = 0,
         seg_width: int = PHPConfig.width,
         seg_blocks: int = PHPConfig.blocks,
     ) -> None:
         super().__init__()
-        if min(lambda_coarse, lambda_fine, lambda_col, lambda_seg, lambda_ssim) < 0:
+        if min(lambda_coarse, lambda_fine, lambda_col, lambda_seg, lambda_ssim, lambda_teacher) < 0:
             raise ConfigError("objective.options: loss weights lambda_* must be >= 0")
         if lowpass_kernel < 3 or lowpass_kernel % 2 == 0:
             raise ConfigError(f"objective.options.lowpass_kernel: must be an odd integer >= 3, got {lowpass_kernel}")
@@ -84,7 +91,9 @@ class PHPObjective(Objective):
             "col": lambda_col,
             "seg": lambda_seg,
             "ssim": lambda_ssim,
+            "teacher": lambda_teacher,
         }
+        self.teacher = optional_teacher(teacher, lambda_teacher, "lambda_teacher")
         self.lowpass_kernel = lowpass_kernel
         self.eps = eps
         self.balance_images = balance_images
@@ -112,13 +121,19 @@ class PHPObjective(Objective):
         if coarse is None:
             raise ConfigError("objective.name: 'php' needs a model with a coarse output X^c (model.name: php)")
         labels = batch.get("labels")
+        target = self.teacher(batch["rain"]) if self.teacher is not None else None
         with torch.autocast(coarse.device.type, enabled=False):
-            return self.loss(coarse.float(), out.background.float(), batch["clean"].float(), labels)
+            return self.loss(coarse.float(), out.background.float(), batch["clean"].float(), labels, target)
 
     def loss(
-        self, coarse: torch.Tensor, fine: torch.Tensor, clean: torch.Tensor, labels: torch.Tensor | None = None
+        self,
+        coarse: torch.Tensor,
+        fine: torch.Tensor,
+        clean: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        taught: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """Eq. 5 from the two outputs, the clean image and optional ``(B, H, W)`` labels."""
+        """Eq. 5 from the two outputs, the clean image, optional ``(B, H, W)`` labels and the teacher's output."""
         terms = {
             "coarse": charbonnier_loss(
                 coarse, gaussian_lowpass(clean, self.lowpass_kernel), self.eps, self.balance_images
@@ -128,6 +143,8 @@ class PHPObjective(Objective):
         }
         if self.weights["ssim"]:
             terms["ssim"] = 1.0 - ssim_pt(fine, clean, y_channel=False).mean()
+        if taught is not None:
+            terms["teacher"] = charbonnier_loss(fine, taught.float(), self.eps, self.balance_images)
         if labels is not None:
             if self.segmenter is None:
                 raise ConfigError("objective.options.seg_classes: the data has label maps; set the number of classes")
