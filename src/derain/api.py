@@ -46,6 +46,7 @@ def load(
     tile: int | None = None,
     overlap: int | None = None,
     batch_size: int = DEFAULT_BATCH,
+    self_ensemble: bool = False,
 ) -> Derainer:
     """Build a ready-to-use derainer.
 
@@ -58,10 +59,13 @@ def load(
         tile: tile side in pixels (None: from the model's tiling policy; 0: no tiling).
         overlap: pixels shared by neighbouring tiles (None: from the model's tiling policy).
         batch_size: most images run at once by :meth:`Derainer.batch`.
+        self_ensemble: also derain each tile mirrored left to right and average (twice the time,
+            0.04-0.5 dB better on every set measured; single-image models only).
 
     Raises:
         ModelError: unknown name, no bundled weights yet, or a weights file that does not fit.
-        ConfigError: unavailable device, half precision on CPU, or bad tile/overlap.
+        ConfigError: unavailable device, half precision on CPU, bad tile/overlap, or self-ensemble
+            with a video model.
     """
     if _is_path(name_or_path):
         name, model = build_from_file(name_or_path)
@@ -72,7 +76,7 @@ def load(
         name, model = str(name_or_path), build_from_file(path)[1]
     dev = pick_device(device)
     compute = pick_dtype(dtype, dev)
-    engine = Engine.for_model(model, dev, compute, tile=tile, overlap=overlap)
+    engine = Engine.for_model(model, dev, compute, tile=tile, overlap=overlap, self_ensemble=self_ensemble)
     engine.prepare(model.eval().requires_grad_(False))
     return Derainer(model, name, engine, batch_size=batch_size)
 
@@ -103,7 +107,10 @@ class Derainer:
 
     def __repr__(self) -> str:
         e = self.engine
-        return f"Derainer({self.name!r}, device={e.device}, dtype={e.dtype}, tile={e.tile}, overlap={e.overlap})"
+        mirror = ", self_ensemble=True" if e.self_ensemble else ""
+        return (
+            f"Derainer({self.name!r}, device={e.device}, dtype={e.dtype}, tile={e.tile}, overlap={e.overlap}{mirror})"
+        )
 
     def __call__(self, image: ImageLike) -> Any:
         """Derain one image.

@@ -31,6 +31,26 @@ def test_bench_writes_report_and_grids(tmp_path: Path, tiny_weights: Path) -> No
     assert grid.shape[1] == 2 * 50 + 4
     assert "set1: 2 images" in (out / "report.md").read_text()
     assert (out / "index.html").is_file()
+    assert report["settings"]["self_ensemble"] is False and "self-ensemble" not in (out / "report.md").read_text()
+
+
+def test_bench_self_ensemble_scores_the_mirrored_average(tmp_path: Path, tiny_weights: Path) -> None:
+    clean = smooth_image(24, 40, seed=0)
+    write_image(tmp_path / "set1" / "clean" / "0.png", clean)
+    write_image(tmp_path / "set1" / "rain" / "0.png", np.clip(clean + 0.2, 0, 1))
+    scores = {}
+    for flag in ([], ["--self-ensemble"]):
+        out = tmp_path / f"report{len(flag)}"
+        done = run_cli(
+            "bench", "--weights", f"mine={tiny_weights}", "--sets", tmp_path / "set1", "--out", out,
+            "--device", "cpu", "--cost-size", "32", "--cost-runs", "1", *flag,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        report = json.loads((out / "report.json").read_text())
+        assert report["settings"]["self_ensemble"] is bool(flag)
+        assert ("self-ensemble" in (out / "report.md").read_text()) is bool(flag)
+        scores[bool(flag)] = report["sets"][0]["mean"]["mine"]["psnr_y"]
+    assert scores[True] != scores[False]
 
 
 @pytest.mark.parametrize(
@@ -40,6 +60,8 @@ def test_bench_writes_report_and_grids(tmp_path: Path, tiny_weights: Path) -> No
         (["--weights", "oops", "--sets", "s", "--out", "r"], "LABEL=FILE"),
         (["--models", "baseline", "--sets", "s", "--out", "r", "--update-manifest", "--max-images", "1"], "drop --max"),
         (["--weights", "x=missing.safetensors", "--sets", "s", "--out", "r"], "missing.safetensors"),
+        (["--models", "php", "--sets", "s", "--out", "r", "--update-manifest", "--self-ensemble"], "one plain pass"),
+        (["--models", "j4r", "--sets", "s", "--out", "r", "--self-ensemble"], "self-ensemble: video models"),
     ],
 )
 def test_bench_user_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:

@@ -72,3 +72,21 @@ def test_recursive_mirrors_sub_folders_and_skips_its_own_outputs(tmp_path, tiny_
     assert again.returncode == 0, again.stderr
     assert "2 image(s) derained" in again.stdout
     assert not (out / "derained").exists()
+
+
+def test_self_ensemble_flag_averages_the_mirrored_output(tmp_path, tiny_weights):
+    import derain
+
+    write_image(tmp_path / "in" / "a.png", smooth_image(20, 30, seed=5))
+    done = run_cli("run", tmp_path / "in", "-o", tmp_path / "out", "--weights", tiny_weights, "--self-ensemble")
+    assert done.returncode == 0, done.stderr
+    loaded, rgb = derain.load(tiny_weights, "cpu"), read_image(tmp_path / "in" / "a.png").rgb
+    expected = (loaded(rgb) + loaded(rgb[:, ::-1].copy())[:, ::-1]) / 2
+    np.testing.assert_allclose(read_image(tmp_path / "out" / "a.png").rgb, np.clip(expected, 0, 1), atol=0.6 / 255)
+
+
+def test_self_ensemble_is_refused_for_video_models(tmp_path):
+    write_image(tmp_path / "in" / "a.png", smooth_image(20, 30, seed=5))
+    done = run_cli("run", tmp_path / "in", "-o", tmp_path / "out", "--model", "j4r", "--self-ensemble")
+    assert done.returncode == 2 and done.stderr.startswith("derain: error: self-ensemble: video models")
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

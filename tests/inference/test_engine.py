@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
@@ -182,3 +183,37 @@ def test_recurrent_step_keys_states_by_tile():
     step(tile, (0, 0))
     step(tile, (0, 8))
     assert {k: float(v) for k, v in step.states.items()} == {(0, 0): 2.0, (0, 8): 1.0}
+
+
+class _LeftBias(DerainModel):
+    """Adds a left-to-right ramp: not mirror-symmetric, so the mirrored pass gives a different output."""
+
+    size_divisor = 8
+    tiling = Tiling.local(1)
+
+    def forward(self, x: torch.Tensor) -> ModelOutput:
+        ramp = torch.linspace(0.0, 0.2, x.shape[-1], dtype=x.dtype)
+        return ModelOutput(background=x + ramp)
+
+
+@pytest.mark.parametrize("tile", [0, 24])
+def test_self_ensemble_averages_the_mirrored_pass(tile):
+    model = _LeftBias()
+    x = _image(37, 29)
+    plain = Engine(CPU, torch.float32, model.size_divisor, tile=tile, overlap=4).run(image_step(model), x)
+    mirrored = Engine(CPU, torch.float32, model.size_divisor, tile=tile, overlap=4, self_ensemble=True)
+    both = mirrored.run(image_step(model), x)
+    # The ramp and its mirror average to a constant 0.1 over each padded tile's width: only x + 0.1 is left.
+    assert not torch.allclose(plain, x + 0.1, atol=1e-3)
+    torch.testing.assert_close(both, x + 0.1, atol=1e-6, rtol=0)
+
+
+def test_self_ensemble_through_load_and_its_refusal_for_video_models():
+    derainer = derain.load("php", "cpu", self_ensemble=True)
+    assert derainer.engine.self_ensemble and "self_ensemble=True" in repr(derainer)
+    image = smooth_image(40, 56, seed=3)
+    plain, both = derain.load("php", "cpu")(image), derainer(image)
+    expected = (plain + derain.load("php", "cpu")(image[:, ::-1].copy())[:, ::-1]) / 2
+    np.testing.assert_allclose(both, expected, atol=1e-5)
+    with pytest.raises(ConfigError, match=r"^self-ensemble: video models"):
+        Engine.for_model(_FrameCounter(), CPU, torch.float32, self_ensemble=True)

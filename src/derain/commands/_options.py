@@ -26,6 +26,7 @@ __all__ = [
     "add_device_option",
     "add_model_options",
     "add_named_model_options",
+    "add_self_ensemble_option",
     "add_tile_option",
     "build_named_model",
     "load_from_args",
@@ -38,11 +39,12 @@ __all__ = [
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--model``/``--weights``, ``--tile`` and ``--device``, for the commands that derain images."""
+    """``--model``/``--weights``, ``--tile``, ``--self-ensemble``, ``--device``: commands that derain images."""
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--model", default=DEFAULT_MODEL, help=f"registered model name (default: {DEFAULT_MODEL})")
     which.add_argument("--weights", type=Path, metavar="FILE", help="a .safetensors file from training")
     add_tile_option(parser)
+    add_self_ensemble_option(parser)
     add_device_option(parser)
 
 
@@ -57,13 +59,23 @@ def load_from_args(args: argparse.Namespace) -> Derainer:
             f"--tile {args.tile}: must be 0 (whole image) or more than {2 * DEFAULT_OVERLAP} px "
             f"(neighbouring tiles share {DEFAULT_OVERLAP} px)"
         )
-    return load(args.weights or args.model, args.device, tile=args.tile)
+    return load(args.weights or args.model, args.device, tile=args.tile, self_ensemble=args.self_ensemble)
 
 
 def add_tile_option(parser: argparse.ArgumentParser) -> None:
     """``--tile N`` (None: the engine's default)."""
     parser.add_argument(
         "--tile", type=non_negative_int, metavar="N", help="tile side in pixels (default 512; 0: whole image)"
+    )
+
+
+def add_self_ensemble_option(parser: argparse.ArgumentParser) -> None:
+    """``--self-ensemble``: average with the left-right mirror's output (:class:`derain.inference.Engine`)."""
+    parser.add_argument(
+        "--self-ensemble",
+        action="store_true",
+        help="also derain each image mirrored left to right and average: twice the time, "
+        "0.04-0.5 dB better on every set measured (single-image models only)",
     )
 
 

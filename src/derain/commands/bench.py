@@ -10,7 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from derain.commands._options import add_device_option, add_tile_option, parse_weights, positive_int
+from derain.commands._options import (
+    add_device_option,
+    add_self_ensemble_option,
+    add_tile_option,
+    parse_weights,
+    positive_int,
+)
 from derain.errors import ConfigError
 
 __all__ = ["add_parser", "run"]
@@ -41,6 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="REPORT_DIR", help="report folder")
     add_device_option(parser, note=" (cost is always measured on the CPU)")
     add_tile_option(parser)
+    add_self_ensemble_option(parser)
     parser.add_argument("--max-images", type=positive_int, default=None, metavar="N", help="first N images per set")
     parser.add_argument("--cost-size", type=positive_int, default=512, metavar="PX", help="side for GFLOPs/CPU ms")
     parser.add_argument("--cost-runs", type=positive_int, default=3, metavar="N", help="timed CPU runs (median)")
@@ -59,13 +66,17 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("derain bench: nothing to do; pass --sets DIR..., --video DIR... and/or --real DIR...")
     if args.update_manifest and args.max_images is not None:
         raise ConfigError("--update-manifest: dev scores must cover whole sets; drop --max-images")
+    if args.update_manifest and args.self_ensemble:
+        raise ConfigError("--update-manifest: the manifest's dev scores are one plain pass; drop --self-ensemble")
     from derain.outputs import check_writable
 
     check_writable(args.out / "report.json", what="report")  # before minutes of benchmarking
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     if names == ["all"]:
         names = bundled_models()
-    models = load_models(names, parse_weights(args.weights), device=args.device, tile=args.tile)
+    models = load_models(
+        names, parse_weights(args.weights), device=args.device, tile=args.tile, self_ensemble=args.self_ensemble
+    )
     report = run_bench(
         models,
         args.sets,

@@ -86,8 +86,9 @@ def load_models(
     *,
     device: str = "auto",
     tile: int | None = None,
+    self_ensemble: bool = False,
 ) -> list[BenchModel]:
-    """Load registered ``names`` (bundled weights) plus ``label -> file`` user weights.
+    """Load registered ``names`` (bundled weights) plus ``label -> file`` user weights, all run the same way.
 
     A label that is also in ``names`` replaces that model's bundled weights with the file.
 
@@ -103,7 +104,7 @@ def load_models(
     models = []
     for label in labels:
         source = weights.get(label)
-        derainer = load(source if source is not None else label, device, tile=tile)
+        derainer = load(source if source is not None else label, device, tile=tile, self_ensemble=self_ensemble)
         path = source if source is not None else bundled_weights(label)
         models.append(BenchModel(label, derainer, Path(str(path)), bundled=source is None))
     return models
@@ -155,6 +156,7 @@ def run_bench(
         "settings": {
             "tile": first.tile,
             "overlap": first.overlap,
+            "self_ensemble": first.self_ensemble,
             "dtype": str(first.dtype).removeprefix("torch."),
             "max_images": max_images,
             "quantize": True,

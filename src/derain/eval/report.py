@@ -113,8 +113,15 @@ def _environment_line(report: Mapping[str, Any]) -> str:
     commit = (env["git_commit"] or "unknown")[:12] + ("+dirty" if env["git_dirty"] else "")
     return (
         f"derain {env['package_version']} (commit {commit}), torch {env['torch_version']}, device {env['device']}, "
-        f"CPU {env['cpu_model']}, tile {report['settings']['tile']}, {env['date']}"
+        f"CPU {env['cpu_model']}, tile {report['settings']['tile']}{_mirror(report)}, {env['date']}"
     )
+
+
+def _mirror(report: Mapping[str, Any]) -> str:
+    """How the outputs were made, when not by one plain pass (reports before the setting existed: plain)."""
+    if not report["settings"].get("self_ensemble"):
+        return ""
+    return ", self-ensemble (each score averages a pass and its left-right mirror; costs are one pass)"
 
 
 def markdown(report: Mapping[str, Any]) -> str:
