@@ -21,10 +21,11 @@ channels-last memory format (``Engine.prepare`` converts the weights): faster fo
 model there, same outputs to float rounding (``benchmarks/channels_last.py``).
 
 ``self_ensemble`` (opt-in, off by default) runs every tile twice, as is and mirrored left to right,
-and averages the two outputs, mirrored back: twice the time for 0.04-0.5 dB PSNR-Y on every dev and
-held-out set measured for ``fastnet`` and ``php`` (``benchmarks/self_ensemble.py``). Only the
-horizontal mirror: rain falls from the top, so an upside-down or rotated image shows the models a rain
-they never trained on (vertical flips and rotations are EDSR's other six views).
+and averages the two outputs, mirrored back: twice the time for +0.02 to +0.49 dB PSNR-Y on every dev
+and held-out set measured for ``fastnet``, ``php`` and ``baseline`` (``benchmarks/self_ensemble.py``).
+Only the horizontal mirror, by choice rather than measurement: rain falls from the top, so an
+upside-down or rotated image shows the models a rain they never trained on (vertical flips and
+rotations are EDSR's other six views).
 """
 
 from __future__ import annotations
