@@ -121,9 +121,9 @@ class PHPObjective(Objective):
         if coarse is None:
             raise ConfigError("objective.name: 'php' needs a model with a coarse output X^c (model.name: php)")
         labels = batch.get("labels")
-        target = self.teacher(batch["rain"]) if self.teacher is not None else None
+        taught = self.teacher(batch["rain"]) if self.teacher is not None else None
         with torch.autocast(coarse.device.type, enabled=False):
-            return self.loss(coarse.float(), out.background.float(), batch["clean"].float(), labels, target)
+            return self.loss(coarse.float(), out.background.float(), batch["clean"].float(), labels, taught)
 
     def loss(
         self,
