@@ -60,7 +60,7 @@ def load(
         overlap: pixels shared by neighbouring tiles (None: from the model's tiling policy).
         batch_size: most images run at once by :meth:`Derainer.batch`.
         self_ensemble: also derain each tile mirrored left to right and average (twice the time,
-            0.02-0.49 dB better on every set measured; single-image models only).
+            better on every set measured in benchmarks/results/self_ensemble.md; single-image models only).
 
     Raises:
         ModelError: unknown name, no bundled weights yet, or a weights file that does not fit.

@@ -75,7 +75,7 @@ def add_self_ensemble_option(parser: argparse.ArgumentParser) -> None:
         "--self-ensemble",
         action="store_true",
         help="also derain each image mirrored left to right and average: twice the time, "
-        "0.02-0.49 dB better on every set measured (single-image models only)",
+        "better on every set measured in benchmarks/results/self_ensemble.md (single-image models only)",
     )
 
 
