@@ -102,7 +102,10 @@ def test_stream_api_carries_state_and_matches_the_video_path(random_weights):
         out, state = model.step(frame, state)
         streamed.append(out)
     batch = list(model.frames(frames))
-    assert all(np.array_equal(a, b) for a, b in zip(streamed, batch, strict=True))
+    # Equal up to float rounding: oneDNN's first calls in a process that has used PyAV (the clip fixture)
+    # differ from later ones by ~1e-6, so bitwise equality was a flaky claim.
+    for a, b in zip(streamed, batch, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
     restarted, _ = model.step(frames[3], None)
-    assert not np.array_equal(restarted, streamed[3])  # the carried memory changes the output
+    assert np.abs(restarted - streamed[3]).max() > 1e-3  # the carried memory changes the output (~1e-2 here)
     assert streamed[0].shape == (H, W, 3) and streamed[0].dtype == np.float32
