@@ -30,6 +30,10 @@ Choices the paper leaves open (docs/methods/php.md has the measurements behind t
   gate stays near 0.87 even far from any streak (docs/methods/php.md, "The light-rain gap"); a
   full-resolution look at the input can tell a pixel with no thin bright line around it. The last
   convolution starts at zero, so weights without it load through ``model.init_map`` unchanged.
+- **Intensity routing** (``route_low``/``route_high``, derain's addition, off by default): a second,
+  heavy-rain expert ``heavy`` of the same architecture takes over, per image, as the rain the network
+  itself removes grows (:mod:`derain.models.routing`; the two experts are trained alone and joined by
+  ``scripts/php_route.py``).
 - **Layer scale** (``layer_scale``, derain's addition, off by default): each PHP block's residual is
   multiplied by a learnable per-channel scale, so ``scripts/php_grow.py`` can add blocks that start
   at exactly zero and still learn (blocks started with near-zero branch weights died: php.md).
@@ -40,17 +44,19 @@ Table IV variants are the ``pyramid`` and ``pooling`` switches (see :class:`PHPC
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from derain.errors import ConfigError
 from derain.layers.pyramid import ContrastAwarePooling, PHPBlock, PoolingKind
 from derain.models.base import DerainModel, ModelOutput, Tiling, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
-from derain.schema import NonNegativeInt, PositiveInt, require
+from derain.models.routing import route
+from derain.schema import NonNegativeFloat, NonNegativeInt, PositiveInt, require
 
 __all__ = ["PHP_BYTES_PER_PIXEL", "PHPConfig", "PHPNet", "PHPParts", "PyramidKind", "SubNet", "block_dilations"]
 
@@ -163,6 +169,9 @@ class PHPConfig:
             addition, not the paper's): ``scripts/php_grow.py`` starts new blocks at zero with it.
         gate_refine: hidden width of a full-resolution correction of the detail gate from
             ``[Y, X^c, g]`` (derain's addition; 0: none). Needs ``detail_gate``.
+        route_low, route_high: rain intensities (:func:`derain.models.routing.rain_intensity`) between
+            which a second expert of this architecture, trained on heavier rain, takes over per image
+            (derain's addition; ``route_high`` 0: one network, the paper's). Inference only.
     """
 
     width: PositiveInt = 32
@@ -177,10 +186,13 @@ class PHPConfig:
     detail_gate: bool = False
     layer_scale: bool = False
     gate_refine: NonNegativeInt = 0
+    route_low: NonNegativeFloat = 0.0
+    route_high: NonNegativeFloat = 0.0
 
     def __post_init__(self) -> None:
-        """A gate refinement refines the detail gate (the parser adds ``model.config.``)."""
+        """A gate refinement refines the detail gate; a route is a ramp (the parser adds ``model.config.``)."""
         require(not self.gate_refine or self.detail_gate, "gate_refine", "needs detail_gate: true")
+        require(not self.route_high or self.route_high > self.route_low, "route_high", "must exceed route_low")
 
 
 class PHPParts(NamedTuple):
@@ -254,8 +266,20 @@ class PHPNet(DerainModel):
                 nn.Conv2d(9, config.gate_refine, 3, padding=1), nn.ReLU(inplace=True), last
             )
         self.size_divisor = math.lcm(self.structure.factor, self.detail.factor)
+        self.heavy = PHPNet(replace(config, route_low=0.0, route_high=0.0)) if config.route_high else None
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
+        if self.heavy is None:
+            return self.expert(x)
+        if self.training:
+            raise ConfigError(
+                "model.config.route_high: a routed php is inference-only; train each expert alone "
+                "and join them with scripts/php_route.py"
+            )
+        return route(x, self.expert, self.heavy, self.config.route_low, self.config.route_high)
+
+    def expert(self, x: torch.Tensor) -> ModelOutput:
+        """This network's own pass, without routing (the light expert of a routed php)."""
         parts = self.parts(x)
         fine = parts.combine(x)
         return ModelOutput(background=fine.clamp(0.0, 1.0), rain=x - fine, coarse=parts.coarse)

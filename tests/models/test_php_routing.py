@@ -1,0 +1,79 @@
+"""Intensity routing (``derain.models.routing``) inside a routed php: which expert runs, and what comes out."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from derain.errors import ConfigError
+from derain.models import build_model
+from derain.models.base import ModelOutput
+from derain.models.php import PHPNet
+from derain.models.routing import blend_outputs, rain_intensity, route_weight
+
+TINY = {"width": 8, "blocks": 1, "refine_width": 4, "refine_blocks": 0, "branches": 2}
+
+
+def _routed(low: float, high: float) -> PHPNet:
+    """Light expert: brightens by 0.2 (clipped); heavy expert: darkens by 0.1. Both random elsewhere."""
+    torch.manual_seed(0)
+    model = build_model("php", {**TINY, "route_low": low, "route_high": high})
+    assert isinstance(model, PHPNet) and model.heavy is not None
+    with torch.no_grad():
+        model.structure.head.bias.fill_(0.2)
+        model.heavy.structure.head.bias.fill_(-0.1)
+    return model.eval()
+
+
+def test_route_weight_is_a_clipped_ramp():
+    weight = route_weight(torch.tensor([0.0, 0.1, 0.2, 0.3, 0.5]), 0.1, 0.3)
+    assert torch.allclose(weight, torch.tensor([0.0, 0.0, 0.5, 1.0, 1.0]))
+
+
+def test_rain_intensity_is_the_light_experts_mean_change_at_half_resolution():
+    seen = []
+
+    def brighten(x: torch.Tensor) -> ModelOutput:
+        seen.append(tuple(x.shape))
+        return ModelOutput(background=(x + 0.25).clamp(0, 1))
+
+    x = torch.cat([torch.full((1, 3, 8, 12), 0.5), torch.full((1, 3, 8, 12), 0.9)])
+    assert torch.allclose(rain_intensity(brighten, x), torch.tensor([0.25, 0.1]))
+    assert seen == [(2, 3, 4, 6)]
+
+
+def test_light_images_never_run_the_heavy_expert_and_heavy_ones_only_it_at_full_size(monkeypatch):
+    model = _routed(low=0.5, high=0.9)  # the light expert changes any image by at most 0.2: always light
+    monkeypatch.setattr(model.heavy, "forward", lambda x: pytest.fail("heavy expert ran"))
+    x = torch.rand(2, 3, 16, 24) * 0.5
+    assert torch.equal(model(x).background, model.expert(x).background)
+
+    model = _routed(low=0.01, high=0.02)  # a change of 0.2 puts every image past the ramp: heavy only
+    sizes = []
+    light = model.expert
+    monkeypatch.setattr(model, "expert", lambda x: sizes.append(x.shape[-1]) or light(x))
+    assert torch.equal(model(x).background, model.heavy(x).background)
+    assert sizes == [12]  # the light expert ran once, at half width, to measure the rain
+
+
+def test_images_inside_the_ramp_blend_every_output_of_both_experts():
+    model = _routed(low=0.1, high=0.3)
+    x = torch.stack([torch.full((3, 16, 24), v) for v in (0.5, 0.9)])  # intensities 0.2 and 0.1
+    with torch.no_grad():
+        out = model(x)
+        light, heavy = model.expert(x), model.heavy(x)
+    weight = torch.tensor([0.5, 0.0])
+    expected = blend_outputs(light, heavy, weight)
+    for field in ("background", "rain", "coarse"):
+        assert torch.allclose(getattr(out, field), getattr(expected, field), atol=1e-6), field
+    assert torch.allclose(out.background[0], (light.background[0] + heavy.background[0]) / 2, atol=1e-6)
+    assert torch.equal(out.background[1], light.background[1])
+
+
+def test_a_routed_php_is_inference_only_and_its_ramp_must_rise():
+    model = build_model("php", {**TINY, "route_low": 0.1, "route_high": 0.2})
+    with pytest.raises(ConfigError, match=r"route_high: a routed php is inference-only"):
+        model(torch.rand(1, 3, 16, 16))
+    with pytest.raises(ConfigError, match=r"route_high: must exceed route_low"):
+        build_model("php", {**TINY, "route_low": 0.2, "route_high": 0.1})
+    assert build_model("php", TINY).heavy is None  # the paper's single network by default
