@@ -69,3 +69,29 @@ def test_export_user_errors_are_one_line(tmp_path: Path, tiny_weights: Path, arg
     done = run_cli("export", *(a.format(w=tiny_weights) for a in args))
     assert done.returncode == 2 and message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("format", ["onnx", "torchscript"])
+def test_routed_php_exports_every_route(tmp_path: Path, format: str) -> None:
+    """An exporter records one graph: it must blend both experts, not bake in the route of its example."""
+    from derain.models import build_model
+
+    tiny = {"width": 8, "blocks": 1, "refine_width": 4, "refine_blocks": 0, "branches": 2}
+    model = build_model("php", {**tiny, "route_low": 0.05, "route_high": 0.15}).eval()
+    with torch.no_grad():
+        model.structure.head.bias.fill_(0.2)  # the light expert changes a flat image v by min(0.2, 1 - v)
+        model.heavy.structure.head.bias.fill_(-0.1)
+    out = export_model(
+        model, tmp_path / f"routed{'.onnx' if format == 'onnx' else '.pt'}", format=format, size=(16, 16)
+    )
+    x = torch.stack([torch.full((3, 16, 16), v) for v in (0.95, 0.9, 0.5)])  # weights 0, 0.5 and 1
+    with torch.inference_mode():
+        expected = np.concatenate([model(image[None]).background.numpy() for image in x])
+        if format == "onnx":
+            session = ort.InferenceSession(str(out.path), providers=["CPUExecutionProvider"])
+            got = np.concatenate([session.run(None, {"image": image[None].numpy()})[0] for image in x])
+        else:
+            scripted = torch.jit.load(str(out.path))
+            got = np.concatenate([scripted(image[None]).numpy() for image in x])
+    assert len({round(float(v), 3) for v in expected.mean(axis=(1, 2, 3))}) == 3
+    np.testing.assert_allclose(got, expected, atol=1e-5)

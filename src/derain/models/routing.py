@@ -12,7 +12,8 @@ from light-rain photos (docs/methods/php.md, Training). A density-aware derainer
 * **Weight** ``w = clip((r - low) / (high - low), 0, 1)``; the output is ``(1 - w) light(x) + w heavy(x)``.
   ``low`` and ``high`` come from held-out rain only (``scripts/php_route.py``), never from a dev set.
 * Only the experts with a nonzero weight run at full resolution, so a light or a heavy image costs 1.25
-  passes and only images inside the ramp cost 2.25.
+  passes and only images inside the ramp cost 2.25. An exporter records one graph for every input, so
+  under tracing or ``torch.export`` both experts always run and blend (the same output, the blend's cost).
 
 The weight is per image: the engine runs ``php`` untiled within its memory budget, so a photo is routed as
 a whole; an image too large for the budget is cut into strips, and each strip is routed on its own.
@@ -59,6 +60,8 @@ def blend_outputs(light: ModelOutput, heavy: ModelOutput, weight: torch.Tensor) 
 def route(x: torch.Tensor, light: Expert, heavy: Expert, low: float, high: float) -> ModelOutput:
     """Derain ``x`` with the two experts, weighted per image by its rain intensity (see the module docstring)."""
     weight = route_weight(rain_intensity(light, x), low, high)
+    if torch.jit.is_tracing() or torch.compiler.is_exporting():  # one graph for every weight
+        return blend_outputs(light(x), heavy(x), weight)
     if not bool((weight > 0).any()):
         return light(x)
     if bool((weight == 1).all()):
