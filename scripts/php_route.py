@@ -83,6 +83,13 @@ def main() -> int:
     parser.add_argument("out", type=Path, help="where to write the routed weights (must not exist)")
     parser.add_argument("--light-rain", nargs="+", required=True, help="held-out light-rain images: folders or globs")
     parser.add_argument("--heavy-rain", nargs="+", required=True, help="held-out heavy-rain images: folders or globs")
+    parser.add_argument(
+        "--blend",
+        choices=["outputs", "weights"],
+        default="outputs",
+        help="inside the ramp: mix both experts' outputs, or run once with their weights mixed "
+        "(only for a heavy expert continued from the light one)",
+    )
     parser.add_argument("--report", type=Path, help="also write every image's intensity and the ramp as JSON")
     args = parser.parse_args()
 
@@ -96,7 +103,7 @@ def main() -> int:
         light_r = intensities(light, rain_images(args.light_rain))
         heavy_r = intensities(light, rain_images(args.heavy_rain))
         low, high = ramp(light_r, heavy_r)
-        routed_config = {**config, "route_low": low, "route_high": high}
+        routed_config = {**config, "route_low": low, "route_high": high, "route_blend": args.blend}
         routed = build_model("php", routed_config)
         state = {**light.state_dict(), **{f"heavy.{k}": v for k, v in heavy.state_dict().items()}}
         routed.load_state_dict(state, strict=True)

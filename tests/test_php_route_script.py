@@ -69,6 +69,10 @@ def test_route_calibrates_the_ramp_on_held_out_rain_and_blends_the_experts(exper
             light_out = min(value + 0.5, 1.0)
             expected = light_out + weight * (value - light_out)
             assert routed(x).background.mean().item() == pytest.approx(expected, abs=1e-5), value
+    mixed = tmp_path / "mixed.safetensors"
+    done = _run(light, heavy, mixed, "--light-rain", light_rain, "--heavy-rain", heavy_rain, "--blend", "weights")
+    assert done.returncode == 0, done.stderr
+    assert build_from_file(mixed)[1].config.route_blend == "weights" and routed.config.route_blend == "outputs"
 
 
 def test_route_refuses_bad_requests_with_one_line(experts, tmp_path: Path) -> None:

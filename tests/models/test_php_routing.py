@@ -14,10 +14,10 @@ from derain.models.routing import blend_outputs, rain_intensity, route_weight
 TINY = {"width": 8, "blocks": 1, "refine_width": 4, "refine_blocks": 0, "branches": 2}
 
 
-def _routed(low: float, high: float) -> PHPNet:
+def _routed(low: float, high: float, blend: str = "outputs") -> PHPNet:
     """Light expert: brightens by 0.2 (clipped); heavy expert: darkens by 0.1. Both random elsewhere."""
     torch.manual_seed(0)
-    model = build_model("php", {**TINY, "route_low": low, "route_high": high})
+    model = build_model("php", {**TINY, "route_low": low, "route_high": high, "route_blend": blend})
     assert isinstance(model, PHPNet) and model.heavy is not None
     with torch.no_grad():
         model.structure.head.bias.fill_(0.2)
@@ -77,3 +77,23 @@ def test_a_routed_php_is_inference_only_and_its_ramp_must_rise():
     with pytest.raises(ConfigError, match=r"route_high: must exceed route_low"):
         build_model("php", {**TINY, "route_low": 0.2, "route_high": 0.1})
     assert build_model("php", TINY).heavy is None  # the paper's single network by default
+
+
+def test_weight_blend_runs_one_expert_with_mixed_weights_inside_the_ramp():
+    model = _routed(low=0.05, high=0.15, blend="weights")
+    with torch.no_grad():
+        for param in model.heavy.parameters():  # experts that differ everywhere, as trained ones do
+            param.add_(0.05 * torch.randn_like(param))
+        reference = build_model("php", TINY).eval()
+        x = torch.stack([torch.full((3, 16, 24), v) for v in (0.9, 0.97, 0.5)])  # changes 0.1, 0.03, 0.2
+        shares = route_weight(rain_intensity(model.expert, x), 0.05, 0.15)
+        out = model(x).background
+        light, own = model.expert(x).background, dict(model.named_parameters())
+        for i, share in enumerate(shares):
+            mixed = {n: own[n] + share * (p - own[n]) for n, p in model.heavy.named_parameters()}
+            reference.load_state_dict(mixed)
+            expected = reference(x[i : i + 1]).background[0]
+            assert torch.allclose(out[i], expected, atol=1e-6), float(share)
+            if share == 0:
+                assert torch.equal(out[i], light[i])
+    assert 0 < float(shares[0]) < 1 and float(shares[1]) == 0 and float(shares[2]) == 1

@@ -51,11 +51,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from derain.errors import ConfigError
+from derain.errors import ConfigError, ModelError
 from derain.layers.pyramid import ContrastAwarePooling, PHPBlock, PoolingKind
 from derain.models.base import DerainModel, ModelOutput, Tiling, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
-from derain.models.routing import route
+from derain.models.routing import BlendKind, Expert, route
 from derain.schema import NonNegativeFloat, NonNegativeInt, PositiveInt, require
 
 __all__ = ["PHP_BYTES_PER_PIXEL", "PHPConfig", "PHPNet", "PHPParts", "PyramidKind", "SubNet", "block_dilations"]
@@ -172,6 +172,7 @@ class PHPConfig:
         route_low, route_high: rain intensities (:func:`derain.models.routing.rain_intensity`) between
             which a second expert of this architecture, trained on heavier rain, takes over per image
             (derain's addition; ``route_high`` 0: one network, the paper's). Inference only.
+        route_blend: inside the ramp, mix the experts' ``outputs`` or run once with their ``weights`` mixed.
     """
 
     width: PositiveInt = 32
@@ -188,6 +189,7 @@ class PHPConfig:
     gate_refine: NonNegativeInt = 0
     route_low: NonNegativeFloat = 0.0
     route_high: NonNegativeFloat = 0.0
+    route_blend: BlendKind = "outputs"
 
     def __post_init__(self) -> None:
         """A gate refinement refines the detail gate; a route is a ramp (the parser adds ``model.config.``)."""
@@ -276,7 +278,20 @@ class PHPNet(DerainModel):
                 "model.config.route_high: a routed php is inference-only; train each expert alone "
                 "and join them with scripts/php_route.py"
             )
-        return route(x, self.expert, self.heavy, self.config.route_low, self.config.route_high)
+        mixed = self.mixed_expert if self.config.route_blend == "weights" else None
+        return route(x, self.expert, self.heavy, self.config.route_low, self.config.route_high, mixed)
+
+    def mixed_expert(self, share: torch.Tensor) -> Expert:
+        """One pass of the expert with weights ``(1 - share)`` this network's plus ``share`` the heavy expert's."""
+        assert self.heavy is not None
+        if torch.jit.is_tracing():
+            raise ModelError(
+                "php: TorchScript cannot trace a routed php that mixes weights (route_blend: weights); use ONNX"
+            )
+        own = dict(self.named_parameters())
+        weights = {name: own[name] + share * (heavy - own[name]) for name, heavy in self.heavy.named_parameters()}
+        heavy_net = self.heavy
+        return lambda x: torch.func.functional_call(heavy_net, weights, (x,))
 
     def expert(self, x: torch.Tensor) -> ModelOutput:
         """This network's own pass, without routing (the light expert of a routed php)."""

@@ -9,11 +9,15 @@ from light-rain photos (docs/methods/php.md, Training). A density-aware derainer
 * **Intensity** ``r``: the mean absolute change, over pixels and RGB channels in [0, 1], that the light
   expert makes to the image at half resolution (a 2x2 average pool, so a quarter of a full pass). Rain is
   what it removes; a rain-free or lightly rained photo is barely changed.
-* **Weight** ``w = clip((r - low) / (high - low), 0, 1)``; the output is ``(1 - w) light(x) + w heavy(x)``.
-  ``low`` and ``high`` come from held-out rain only (``scripts/php_route.py``), never from a dev set.
-* Only the experts with a nonzero weight run at full resolution, so a light or a heavy image costs 1.25
-  passes and only images inside the ramp cost 2.25. An exporter records one graph for every input, so
-  under tracing or ``torch.export`` both experts always run and blend (the same output, the blend's cost).
+* **Share** ``w = clip((r - low) / (high - low), 0, 1)`` of the heavy expert; ``low`` and ``high`` come from
+  held-out rain only (``scripts/php_route.py``), never from a dev set. ``w = 0`` runs the light expert,
+  ``w = 1`` the heavy one: 1.25 passes with the intensity.
+* **Inside the ramp**, two ways (:data:`BlendKind`): ``outputs`` runs both experts and mixes their outputs,
+  ``(1 - w) light(x) + w heavy(x)`` (2.25 passes); ``weights`` runs once the expert whose weights are
+  ``(1 - w) theta_light + w theta_heavy`` (1.25 passes). Mixing weights is meaningful only when the heavy
+  expert was continued from the light one, so both sit in one basin (WiSE-FT, Wortsman et al. 2022).
+* An exporter records one graph for every input, so under tracing or ``torch.export`` the mix always runs,
+  whatever the share (the same output; ``outputs`` then costs 2.25 passes everywhere).
 
 The weight is per image: the engine runs ``php`` untiled within its memory budget, so a photo is routed as
 a whole; an image too large for the budget is cut into strips, and each strip is routed on its own.
@@ -22,16 +26,19 @@ a whole; an image too large for the budget is cut into strips, and each strip is
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 import torch
 from torch.nn import functional as F
 
 from derain.models.base import ModelOutput
 
-__all__ = ["Expert", "blend_outputs", "rain_intensity", "route", "route_weight"]
+__all__ = ["BlendKind", "Expert", "blend_outputs", "cat_outputs", "rain_intensity", "route", "route_weight"]
 
 #: One expert's forward pass: rainy images ``(B, 3, H, W)`` -> its output.
 Expert = Callable[[torch.Tensor], ModelOutput]
+#: How an image inside the ramp is derained (see the module docstring).
+BlendKind = Literal["outputs", "weights"]
 
 
 def rain_intensity(light: Expert, x: torch.Tensor) -> torch.Tensor:
@@ -57,13 +64,41 @@ def blend_outputs(light: ModelOutput, heavy: ModelOutput, weight: torch.Tensor) 
     return ModelOutput(background=background, rain=mix(light.rain, heavy.rain), coarse=mix(light.coarse, heavy.coarse))
 
 
-def route(x: torch.Tensor, light: Expert, heavy: Expert, low: float, high: float) -> ModelOutput:
-    """Derain ``x`` with the two experts, weighted per image by its rain intensity (see the module docstring)."""
+def cat_outputs(outputs: list[ModelOutput]) -> ModelOutput:
+    """One batch from per-image outputs (``background``, ``rain``, ``coarse``)."""
+
+    def cat(field: str) -> torch.Tensor | None:
+        parts = [getattr(o, field) for o in outputs]
+        return None if any(p is None for p in parts) else torch.cat(parts)
+
+    background = cat("background")
+    assert background is not None  # every expert returns one
+    return ModelOutput(background=background, rain=cat("rain"), coarse=cat("coarse"))
+
+
+def route(
+    x: torch.Tensor,
+    light: Expert,
+    heavy: Expert,
+    low: float,
+    high: float,
+    mixed: Callable[[torch.Tensor], Expert] | None = None,
+) -> ModelOutput:
+    """Derain ``x`` with the two experts, by each image's rain intensity (see the module docstring).
+
+    ``mixed(w)``, when given, is the expert with weights mixed at share ``w`` (a 0-d tensor): images inside
+    the ramp run it once (``weights``); without it they mix both experts' outputs (``outputs``).
+    """
     weight = route_weight(rain_intensity(light, x), low, high)
-    if torch.jit.is_tracing() or torch.compiler.is_exporting():  # one graph for every weight
-        return blend_outputs(light(x), heavy(x), weight)
+    if torch.jit.is_tracing() or torch.compiler.is_exporting():  # one graph for every share
+        if mixed is None:
+            return blend_outputs(light(x), heavy(x), weight)
+        return cat_outputs([mixed(w)(image[None]) for w, image in zip(weight, x, strict=True)])
     if not bool((weight > 0).any()):
         return light(x)
     if bool((weight == 1).all()):
         return heavy(x)
-    return blend_outputs(light(x), heavy(x), weight)
+    if mixed is None:
+        return blend_outputs(light(x), heavy(x), weight)
+    experts = [light if w == 0 else heavy if w == 1 else mixed(w) for w in weight]
+    return cat_outputs([expert(image[None]) for expert, image in zip(experts, x, strict=True)])
