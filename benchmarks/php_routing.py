@@ -16,13 +16,13 @@ import argparse
 import dataclasses
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from _results import write_results
+from _timing import median_ms
 from derain.checkpoint import build_from_file, bundled_weights
 from derain.data.io import read_rgb
 from derain.data.pairing import find_paired_layout, pair_folders
@@ -98,13 +98,7 @@ def path_ms(model: PHPNet, runs: int) -> dict[str, dict[str, float]]:
         out[path] = {}
         for label, (h, w) in SIZES.items():
             x = torch.rand(1, 3, h, w)
-            engine.run(make_step(model), x)  # warm-up
-            times = []
-            for _ in range(runs):
-                start = time.perf_counter()
-                engine.run(make_step(model), x)
-                times.append((time.perf_counter() - start) * 1e3)
-            out[path][label] = statistics.median(times)
+            out[path][label] = median_ms(lambda x=x: engine.run(make_step(model), x), runs)
     model.config = config
     return out
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from _results import table_report, write_results
+from _timing import median_ms
 from derain.api import Derainer
 from derain.commands._options import parse_weights
 from derain.data.io import read_rgb
@@ -40,13 +40,7 @@ def mean_scores(derainer: Derainer, pairs: list[tuple[np.ndarray, np.ndarray]]) 
 def engine_ms(derainer: Derainer, runs: int, size: int = 512) -> float:
     """Median wall ms of one ``size``² image through ``derainer`` (engine, tiling and mirroring included)."""
     image = np.random.default_rng(0).random((size, size, 3), dtype=np.float32)
-    derainer(image)  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        derainer(image)
-        times.append((time.perf_counter() - start) * 1000)
-    return float(np.median(times))
+    return median_ms(lambda: derainer(image), runs)
 
 
 def main() -> int:

@@ -15,15 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 from _results import write_results
+from _timing import median_ms
 from derain.api import list_models
 from derain.eval.bench import environment
 from derain.eval.report import jsonable
@@ -40,14 +39,9 @@ def worker(name: str, size: int, tile: int, runs: int) -> dict[str, float]:
     engine.prepare(model)
     x = torch.rand(1, 3, size, size)
     rss_model = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    engine.run(make_step(model), x)  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        engine.run(make_step(model), x)
-        times.append((time.perf_counter() - start) * 1e3)
+    ms = median_ms(lambda: engine.run(make_step(model), x), runs)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"cpu_ms": statistics.median(times), "rss_model_mib": rss_model, "peak_rss_mib": peak}
+    return {"cpu_ms": ms, "rss_model_mib": rss_model, "peak_rss_mib": peak}
 
 
 def measure(name: str, size: int, tile: int, runs: int, threads: int) -> dict[str, float]:
