@@ -93,7 +93,7 @@ def route(
     if torch.jit.is_tracing() or torch.compiler.is_exporting():  # one graph for every share
         if mixed is None:
             return blend_outputs(light(x), heavy(x), weight)
-        return cat_outputs([mixed(w)(image[None]) for w, image in zip(weight, x, strict=True)])
+        return cat_outputs([mixed(w)(x[i : i + 1]) for i, w in enumerate(weight)])
     if not bool((weight > 0).any()):
         return light(x)
     if bool((weight == 1).all()):
@@ -101,4 +101,4 @@ def route(
     if mixed is None:
         return blend_outputs(light(x), heavy(x), weight)
     experts = [light if w == 0 else heavy if w == 1 else mixed(w) for w in weight]
-    return cat_outputs([expert(image[None]) for expert, image in zip(experts, x, strict=True)])
+    return cat_outputs([expert(x[i : i + 1]) for i, expert in enumerate(experts)])  # slices keep the memory format
