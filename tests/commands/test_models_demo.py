@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from conftest import run_cli
 from derain.api import DEFAULT_MODEL, bundled_weights
-from derain.checkpoint import file_sha256, read_manifest
+from derain.checkpoint import build_from_file, file_sha256, read_manifest
+from derain.commands.models import _human
 from derain.data.io import read_image
 from derain.models import MODELS
 
@@ -22,6 +23,8 @@ def test_models_prints_the_manifest_for_every_registered_model():
         start = lines.index(next(line for line in lines if line.split()[0] == name))
         block = "\n".join(lines[start : start + 6])
         assert " k params" in block or " M params" in block
+        params = sum(p.numel() for p in build_from_file(bundled_weights(name))[1].parameters())
+        assert lines[start].startswith(f"{name}  {_human(params)} params"), name  # the bundled file's own size
         assert f"sha256 {entry['sha256']}" in block and entry["recipe"] in block
         assert entry["data_licence"] in block and f"{entry['dev_scores']['rain12']['psnr_y']:.2f}" in block
     assert any("none bundled" in line for line in lines) == (set(MODELS.names()) > set(manifest))

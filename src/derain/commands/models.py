@@ -29,14 +29,17 @@ def run(args: argparse.Namespace) -> int:
     """Print one block per model; returns 0."""
     import torch
 
-    from derain.checkpoint import read_manifest
+    from derain.checkpoint import bundled_weights, file_config, load_weights_file, read_manifest
     from derain.eval.cost import count_params
     from derain.models import MODELS, build_model
 
     manifest = read_manifest()
     for name in MODELS.names():
+        path = bundled_weights(name) if name in manifest else None
+        # The bundled file's own architecture (a routed php holds two networks), else the registry default.
+        config = file_config(name, load_weights_file(path)[1]) if path is not None else None
         with torch.device("meta"):  # no memory, no init: only the shapes are needed
-            params = count_params(build_model(name))
+            params = count_params(build_model(name, config))
         print(f"{name}  {_human(params)} params")
         for label, value in _entry_lines(manifest.get(name)):
             print(f"{_INDENT}{label:<9} {value}")
