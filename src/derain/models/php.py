@@ -30,10 +30,10 @@ Choices the paper leaves open (docs/methods/php.md has the measurements behind t
   gate stays near 0.87 even far from any streak (docs/methods/php.md, "The light-rain gap"); a
   full-resolution look at the input can tell a pixel with no thin bright line around it. The last
   convolution starts at zero, so weights without it load through ``model.init_map`` unchanged.
-- **Intensity routing** (``route_low``/``route_high``, derain's addition, off by default): a second,
-  heavy-rain expert ``heavy`` of the same architecture takes over, per image, as the rain the network
-  itself removes grows (:mod:`derain.models.routing`; the two experts are trained alone and joined by
-  ``scripts/php_route.py``).
+- **Intensity routing** (``route_low``/``route_high``/``route_blend``, derain's addition, off by default):
+  a second, heavy-rain expert ``heavy`` of the same architecture takes over, per image, as the rain the
+  network itself removes grows; inside the ramp either both experts' outputs or their weights are mixed
+  (:mod:`derain.models.routing`; the two experts are trained alone and joined by ``scripts/php_route.py``).
 - **Layer scale** (``layer_scale``, derain's addition, off by default): each PHP block's residual is
   multiplied by a learnable per-channel scale, so ``scripts/php_grow.py`` can add blocks that start
   at exactly zero and still learn (blocks started with near-zero branch weights died: php.md).
@@ -290,8 +290,7 @@ class PHPNet(DerainModel):
             )
         own = dict(self.named_parameters())
         weights = {name: own[name] + share * (heavy - own[name]) for name, heavy in self.heavy.named_parameters()}
-        heavy_net = self.heavy
-        return lambda x: torch.func.functional_call(heavy_net, weights, (x,))
+        return lambda x: torch.func.functional_call(self.heavy, weights, (x,))
 
     def expert(self, x: torch.Tensor) -> ModelOutput:
         """This network's own pass, without routing (the light expert of a routed php)."""

@@ -52,28 +52,28 @@ def route_weight(intensity: torch.Tensor, low: float, high: float) -> torch.Tens
     return ((intensity - low) / (high - low)).clamp(0.0, 1.0)
 
 
+#: The fields every expert returns, which routing combines.
+_FIELDS = ("background", "rain", "coarse")
+
+
+def _combine(outputs: list[ModelOutput], join: Callable[[list[torch.Tensor]], torch.Tensor]) -> ModelOutput:
+    """One output: each field of :data:`_FIELDS` is ``join`` of that field of ``outputs`` (None if one lacks it)."""
+    fields = {}
+    for name in _FIELDS:
+        parts = [getattr(o, name) for o in outputs]
+        fields[name] = None if any(p is None for p in parts) else join(parts)
+    return ModelOutput(**fields)
+
+
 def blend_outputs(light: ModelOutput, heavy: ModelOutput, weight: torch.Tensor) -> ModelOutput:
     """``(1 - w) light + w heavy`` per image, for the fields both experts return (background, rain, coarse)."""
     w = weight.view(-1, 1, 1, 1).to(light.background.dtype)
-
-    def mix(a: torch.Tensor | None, b: torch.Tensor | None) -> torch.Tensor | None:
-        return None if a is None or b is None else a + w * (b - a)
-
-    background = mix(light.background, heavy.background)
-    assert background is not None  # both experts always return one
-    return ModelOutput(background=background, rain=mix(light.rain, heavy.rain), coarse=mix(light.coarse, heavy.coarse))
+    return _combine([light, heavy], lambda pair: pair[0] + w * (pair[1] - pair[0]))
 
 
 def cat_outputs(outputs: list[ModelOutput]) -> ModelOutput:
-    """One batch from per-image outputs (``background``, ``rain``, ``coarse``)."""
-
-    def cat(field: str) -> torch.Tensor | None:
-        parts = [getattr(o, field) for o in outputs]
-        return None if any(p is None for p in parts) else torch.cat(parts)
-
-    background = cat("background")
-    assert background is not None  # every expert returns one
-    return ModelOutput(background=background, rain=cat("rain"), coarse=cat("coarse"))
+    """One batch from per-image outputs (background, rain, coarse)."""
+    return _combine(outputs, torch.cat)
 
 
 def route(
