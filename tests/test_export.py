@@ -14,6 +14,7 @@ from conftest import run_cli
 from derain.checkpoint import build_from_file
 from derain.errors import ModelError
 from derain.export import export_model
+from routed import routed_model
 
 
 def reference(weights: Path, x: torch.Tensor) -> np.ndarray:
@@ -72,22 +73,19 @@ def test_export_user_errors_are_one_line(tmp_path: Path, tiny_weights: Path, arg
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("blend", ["outputs", "weights"])
-@pytest.mark.parametrize("format", ["onnx", "torchscript"])
-def test_routed_php_exports_every_route(tmp_path: Path, format: str, blend: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "format", "blend"),
+    [("php", f, b) for f in ("onnx", "torchscript") for b in ("outputs", "weights")] + [("fastnet", "onnx", "weights")],
+)
+def test_routed_models_export_every_route(tmp_path: Path, name: str, format: str, blend: str) -> None:
     """An exporter records one graph: it must blend both experts, not bake in the route of its example."""
-    from derain.models import build_model
-
-    tiny = {"width": 8, "blocks": 1, "refine_width": 4, "refine_blocks": 0, "branches": 2}
-    model = build_model("php", {**tiny, "route_low": 0.05, "route_high": 0.15, "route_blend": blend}).eval()
+    model = routed_model(name, 0.05, 0.15, blend)  # the light expert changes a flat image v by min(0.2, 1 - v)
     with torch.no_grad():
-        model.structure.head.bias.fill_(0.2)  # the light expert changes a flat image v by min(0.2, 1 - v)
-        model.heavy.structure.head.bias.fill_(-0.1)
         for param in model.heavy.parameters():  # experts that differ everywhere, so mixed weights differ too
             param.add_(0.05 * torch.randn_like(param))
     path = tmp_path / f"routed{'.onnx' if format == 'onnx' else '.pt'}"
     if format == "torchscript" and blend == "weights":  # tracing cannot swap weights: a clear refusal
-        with pytest.raises(ModelError, match="TorchScript cannot trace a routed php that mixes weights"):
+        with pytest.raises(ModelError, match="TorchScript cannot trace a routed model that mixes weights"):
             export_model(model, path, format=format, size=(16, 16))
         return
     out = export_model(model, path, format=format, size=(16, 16))

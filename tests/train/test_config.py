@@ -101,3 +101,29 @@ def test_model_init_starts_from_given_weights(tmp_path: Path) -> None:
     raw["model"] = {"name": "memory", "config": {"channels": 8, "items": 3}, "init": str(weights)}
     with pytest.raises(ConfigError, match=r"holds weights of 'baseline'.*declare model\.init_map"):
         initial_model(parse_config(raw).model)
+
+
+def test_a_routed_file_continues_one_expert_through_init_map(tmp_path: Path) -> None:
+    """A routed fastnet (two experts) cannot train; init_map picks the light or the heavy expert to continue."""
+    import torch
+
+    from derain.checkpoint import save_weights
+    from derain.models import build_model
+    from derain.train.warmstart import initial_model
+
+    arch = {"width": 4, "enc_blocks": [1, 1], "middle_blocks": 1, "dec_blocks": [1, 1]}
+    routed_arch = {**arch, "route_low": 0.01, "route_high": 0.02}
+    torch.manual_seed(4)
+    routed = build_model("fastnet", routed_arch)
+    weights = save_weights(routed, tmp_path / "w.safetensors", model_name="fastnet", config=routed_arch)
+    raw = tiny_config(write_pairs(tmp_path / "pairs", 2), tmp_path / "run")
+    raw["model"] = {"name": "fastnet", "config": arch, "init": str(weights)}
+    with pytest.raises(ConfigError, match=r"model.init: .* holds a routed fastnet .*model.init_map"):
+        initial_model(parse_config(raw).model)
+    for prefix, expert in (("", routed), ("heavy", routed.heavy)):
+        raw["model"]["init_map"] = {"": prefix}
+        model = initial_model(parse_config(raw).model)
+        assert model.heavy is None
+        for name, value in expert.state_dict().items():
+            if not name.startswith("heavy."):
+                assert torch.equal(model.state_dict()[name], value), (prefix, name)

@@ -14,6 +14,9 @@ Choices (measured in ``docs/methods/fastnet.md``; NAFNet itself does not unshuff
 - NAFNet's simplified channel attention (a global pool) is off by default: see ``channel_attention``.
 - the per-block residual scales (``beta``, ``gamma``) start at zero as in NAFNet, so an untrained
   block is the identity.
+- intensity routing (``route_low``/``route_high``/``route_blend``, off by default): a second, heavy-rain
+  expert of the same architecture takes over per image as the rain grows (:mod:`derain.models.routing`,
+  joined by ``scripts/route_experts.py``).
 """
 
 from __future__ import annotations
@@ -23,16 +26,17 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from derain.models.base import UNET_RADIUS, DerainModel, ModelOutput, Tiling, pad_to_multiple
+from derain.models.base import UNET_RADIUS, ModelOutput, Tiling, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
+from derain.models.routing import RoutableModel, RouteConfig
 from derain.schema import NonNegativeInt, PositiveInt, require
 
 __all__ = ["FastNet", "FastNetConfig"]
 
 
 @dataclass(frozen=True)
-class FastNetConfig:
-    """Hyper-parameters of :class:`FastNet`.
+class FastNetConfig(RouteConfig):
+    """Hyper-parameters of :class:`FastNet` (and, inherited, the intensity routing's: :class:`RouteConfig`).
 
     Attributes:
         width: channels of the first level (after the unshuffle); each deeper level doubles it.
@@ -55,6 +59,7 @@ class FastNetConfig:
 
     def __post_init__(self) -> None:
         """One decoder level per encoder level (the parser adds ``model.config.``)."""
+        super().__post_init__()
         n_enc, n_dec = len(self.enc_blocks), len(self.dec_blocks)
         require(n_enc == n_dec, "dec_blocks", f"needs one entry per enc_blocks level ({n_dec} vs {n_enc})")
 
@@ -120,11 +125,12 @@ def _stage(channels: int, blocks: int, attention: bool) -> nn.Sequential:
 _BYTES_PER_PIXEL = 512
 
 
-class FastNet(DerainModel):
+class FastNet(RoutableModel):
     """Pixel-unshuffle, gated U-Net at 1/2 resolution and below, pixel-shuffle back to the rain layer.
 
     Tiling: local with the U-Nets' effective radius (:data:`~derain.models.base.UNET_RADIUS`); with
-    ``channel_attention`` every block pools the whole input, so the policy is global.
+    ``channel_attention`` every block pools the whole input, and a routed model measures the rain of the
+    whole input, so their policy is global.
     """
 
     def __init__(self, config: FastNetConfig = FastNetConfig()) -> None:
@@ -144,9 +150,10 @@ class FastNet(DerainModel):
         )
         self.outro = nn.Sequential(nn.Conv2d(w, 3 * r * r, 3, padding=1), nn.PixelShuffle(r))
         self.size_divisor = r * 2 ** len(config.enc_blocks)
-        self.tiling = Tiling.global_(_BYTES_PER_PIXEL) if ca else Tiling.local(UNET_RADIUS)
+        self.tiling = Tiling.global_(_BYTES_PER_PIXEL) if ca or config.route_high else Tiling.local(UNET_RADIUS)
+        self.add_heavy_expert()
 
-    def forward(self, x: torch.Tensor) -> ModelOutput:
+    def expert(self, x: torch.Tensor) -> ModelOutput:
         padded, (h, w) = pad_to_multiple(x, self.size_divisor)
         feat = self.intro(padded)
         skips = []

@@ -33,7 +33,7 @@ Choices the paper leaves open (docs/methods/php.md has the measurements behind t
 - **Intensity routing** (``route_low``/``route_high``/``route_blend``, derain's addition, off by default):
   a second, heavy-rain expert ``heavy`` of the same architecture takes over, per image, as the rain the
   network itself removes grows; inside the ramp either both experts' outputs or their weights are mixed
-  (:mod:`derain.models.routing`; the two experts are trained alone and joined by ``scripts/php_route.py``).
+  (:mod:`derain.models.routing`; the two experts are trained alone and joined by ``scripts/route_experts.py``).
 - **Layer scale** (``layer_scale``, derain's addition, off by default): each PHP block's residual is
   multiplied by a learnable per-channel scale, so ``scripts/php_grow.py`` can add blocks that start
   at exactly zero and still learn (blocks started with near-zero branch weights died: php.md).
@@ -44,19 +44,18 @@ Table IV variants are the ``pyramid`` and ``pooling`` switches (see :class:`PHPC
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from derain.errors import ConfigError, ModelError
 from derain.layers.pyramid import ContrastAwarePooling, PHPBlock, PoolingKind
-from derain.models.base import DerainModel, ModelOutput, Tiling, pad_to_multiple
+from derain.models.base import ModelOutput, Tiling, pad_to_multiple
 from derain.models.registry import ModelSpec, register_model
-from derain.models.routing import BlendKind, Expert, route
-from derain.schema import NonNegativeFloat, NonNegativeInt, PositiveInt, require
+from derain.models.routing import RoutableModel, RouteConfig
+from derain.schema import NonNegativeInt, PositiveInt, require
 
 __all__ = ["PHP_BYTES_PER_PIXEL", "PHPConfig", "PHPNet", "PHPParts", "PyramidKind", "SubNet", "block_dilations"]
 
@@ -149,8 +148,8 @@ class SubNet(nn.Module):
 
 
 @dataclass(frozen=True)
-class PHPConfig:
-    """Hyper-parameters of :class:`PHPNet`.
+class PHPConfig(RouteConfig):
+    """Hyper-parameters of :class:`PHPNet` (and, inherited, the intensity routing's: :class:`RouteConfig`).
 
     Attributes:
         width: feature width of the first sub-network (rain removal, structure and colour).
@@ -169,10 +168,6 @@ class PHPConfig:
             addition, not the paper's): ``scripts/php_grow.py`` starts new blocks at zero with it.
         gate_refine: hidden width of a full-resolution correction of the detail gate from
             ``[Y, X^c, g]`` (derain's addition; 0: none). Needs ``detail_gate``.
-        route_low, route_high: rain intensities (:func:`derain.models.routing.rain_intensity`) between
-            which a second expert of this architecture, trained on heavier rain, takes over per image
-            (derain's addition; ``route_high`` 0: one network, the paper's). Inference only.
-        route_blend: inside the ramp, mix the experts' ``outputs`` or run once with their ``weights`` mixed.
     """
 
     width: PositiveInt = 32
@@ -187,14 +182,11 @@ class PHPConfig:
     detail_gate: bool = False
     layer_scale: bool = False
     gate_refine: NonNegativeInt = 0
-    route_low: NonNegativeFloat = 0.0
-    route_high: NonNegativeFloat = 0.0
-    route_blend: BlendKind = "outputs"
 
     def __post_init__(self) -> None:
-        """A gate refinement refines the detail gate; a route is a ramp (the parser adds ``model.config.``)."""
+        """A gate refinement refines the detail gate (the parser adds ``model.config.``)."""
+        super().__post_init__()
         require(not self.gate_refine or self.detail_gate, "gate_refine", "needs detail_gate: true")
-        require(not self.route_high or self.route_high > self.route_low, "route_high", "must exceed route_low")
 
 
 class PHPParts(NamedTuple):
@@ -216,7 +208,7 @@ class PHPParts(NamedTuple):
         return fine if self.gate is None else fine + self.gate * (x - self.coarse)
 
 
-class PHPNet(DerainModel):
+class PHPNet(RoutableModel):
     """Rain image ``Y`` -> ``X^c`` (first sub-network) -> ``X`` (second); ``ModelOutput.coarse`` is ``X^c``.
 
     Tiling: treated as global. The dilated pyramid at 1/4 resolution spans about 130 px, and with the
@@ -268,29 +260,7 @@ class PHPNet(DerainModel):
                 nn.Conv2d(9, config.gate_refine, 3, padding=1), nn.ReLU(inplace=True), last
             )
         self.size_divisor = math.lcm(self.structure.factor, self.detail.factor)
-        self.heavy = PHPNet(replace(config, route_low=0.0, route_high=0.0)) if config.route_high else None
-
-    def forward(self, x: torch.Tensor) -> ModelOutput:
-        if self.heavy is None:
-            return self.expert(x)
-        if self.training:
-            raise ConfigError(
-                "model.config.route_high: a routed php is inference-only; train each expert alone "
-                "and join them with scripts/php_route.py"
-            )
-        mixed = self.mixed_expert if self.config.route_blend == "weights" else None
-        return route(x, self.expert, self.heavy, self.config.route_low, self.config.route_high, mixed)
-
-    def mixed_expert(self, share: torch.Tensor) -> Expert:
-        """One pass of the expert with weights ``(1 - share)`` this network's plus ``share`` the heavy expert's."""
-        assert self.heavy is not None
-        if torch.jit.is_tracing():
-            raise ModelError(
-                "php: TorchScript cannot trace a routed php that mixes weights (route_blend: weights); use ONNX"
-            )
-        own = dict(self.named_parameters())
-        weights = {name: own[name] + share * (heavy - own[name]) for name, heavy in self.heavy.named_parameters()}
-        return lambda x: torch.func.functional_call(self.heavy, weights, (x,))
+        self.add_heavy_expert()
 
     def expert(self, x: torch.Tensor) -> ModelOutput:
         """This network's own pass, without routing (the light expert of a routed php)."""

@@ -32,8 +32,9 @@ def initial_model(section: ModelSection) -> DerainModel:
     registered model's) or a ``.safetensors`` path.
 
     Raises:
-        ConfigError: no such bundled weights, weights of another model without a mapping, or a
-            mapping that names missing or mis-shaped parameters.
+        ConfigError: no such bundled weights, weights of another model or of a routed one
+            (:mod:`derain.models.routing`) without a mapping, or a mapping that names missing or
+            mis-shaped parameters.
     """
     if section.init is None:
         return build_model(section.name, section.config)
@@ -42,6 +43,11 @@ def initial_model(section: ModelSection) -> DerainModel:
     path = resolve_weights(section.init, section.name)
     name, config, state = load_weights_file(path)
     if not section.init_map:
+        if file_config(name, config).get("route_high"):
+            raise ConfigError(
+                f"model.init: {path} holds a routed {name} (a light and a heavy expert, inference only); "
+                "continue one expert: model.init_map {'': ''} (light) or {'': heavy} (heavy)"
+            )
         if name != section.name:
             raise ConfigError(
                 f"model.init: {path} holds weights of {name!r}, not {section.name!r} "

@@ -1,4 +1,4 @@
-"""Intensity routing (``derain.models.routing``) inside a routed php: which expert runs, and what comes out."""
+"""Intensity routing (``derain.models.routing``) in a routed php and fastnet: which expert runs, what comes out."""
 
 from __future__ import annotations
 
@@ -8,21 +8,14 @@ import torch
 from derain.errors import ConfigError
 from derain.models import build_model
 from derain.models.base import ModelOutput
-from derain.models.php import PHPNet
-from derain.models.routing import blend_outputs, rain_intensity, route_weight
+from derain.models.routing import RoutableModel, blend_outputs, rain_intensity, route_weight
+from routed import TINY, routed_model
 
-TINY = {"width": 8, "blocks": 1, "refine_width": 4, "refine_blocks": 0, "branches": 2}
+MODELS = pytest.mark.parametrize("name", sorted(TINY))
 
 
-def _routed(low: float, high: float, blend: str = "outputs") -> PHPNet:
-    """Light expert: brightens by 0.2 (clipped); heavy expert: darkens by 0.1. Both random elsewhere."""
-    torch.manual_seed(0)
-    model = build_model("php", {**TINY, "route_low": low, "route_high": high, "route_blend": blend})
-    assert isinstance(model, PHPNet) and model.heavy is not None
-    with torch.no_grad():
-        model.structure.head.bias.fill_(0.2)
-        model.heavy.structure.head.bias.fill_(-0.1)
-    return model.eval()
+def _routed(low: float, high: float, blend: str = "outputs", name: str = "php") -> RoutableModel:
+    return routed_model(name, low, high, blend)
 
 
 def test_route_weight_is_a_clipped_ramp():
@@ -42,13 +35,14 @@ def test_rain_intensity_is_the_light_experts_mean_change_at_half_resolution():
     assert seen == [(2, 3, 4, 6)]
 
 
-def test_light_images_never_run_the_heavy_expert_and_heavy_ones_only_it_at_full_size(monkeypatch):
-    model = _routed(low=0.5, high=0.9)  # the light expert changes any image by at most 0.2: always light
+@MODELS
+def test_light_images_never_run_the_heavy_expert_and_heavy_ones_only_it_at_full_size(monkeypatch, name):
+    model = _routed(low=0.5, high=0.9, name=name)  # the light expert changes any image by at most 0.2: always light
     monkeypatch.setattr(model.heavy, "forward", lambda x: pytest.fail("heavy expert ran"))
     x = torch.rand(2, 3, 16, 24) * 0.5
     assert torch.equal(model(x).background, model.expert(x).background)
 
-    model = _routed(low=0.01, high=0.02)  # a change of 0.2 puts every image past the ramp: heavy only
+    model = _routed(low=0.01, high=0.02, name=name)  # a change of 0.2 puts every image past the ramp: heavy only
     sizes = []
     light = model.expert
     monkeypatch.setattr(model, "expert", lambda x: sizes.append(x.shape[-1]) or light(x))
@@ -70,21 +64,30 @@ def test_images_inside_the_ramp_blend_every_output_of_both_experts():
     assert torch.equal(out.background[1], light.background[1])
 
 
-def test_a_routed_php_is_inference_only_and_its_ramp_must_rise():
-    model = build_model("php", {**TINY, "route_low": 0.1, "route_high": 0.2})
-    with pytest.raises(ConfigError, match=r"route_high: a routed php is inference-only"):
+@MODELS
+def test_a_routed_model_is_inference_only_and_its_ramp_must_rise(name):
+    model = build_model(name, {**TINY[name], "route_low": 0.1, "route_high": 0.2})
+    with pytest.raises(ConfigError, match=r"route_high: a routed model is inference-only"):
         model(torch.rand(1, 3, 16, 16))
     with pytest.raises(ConfigError, match=r"route_high: must exceed route_low"):
-        build_model("php", {**TINY, "route_low": 0.2, "route_high": 0.1})
-    assert build_model("php", TINY).heavy is None  # the paper's single network by default
+        build_model(name, {**TINY[name], "route_low": 0.2, "route_high": 0.1})
+    assert build_model(name, TINY[name]).heavy is None  # one network by default (php: the paper's)
 
 
-def test_weight_blend_runs_one_expert_with_mixed_weights_inside_the_ramp():
-    model = _routed(low=0.05, high=0.15, blend="weights")
+def test_a_routed_fastnet_is_routed_whole_by_the_engine():
+    """Its share depends on the whole image, so the engine must not cut it into local tiles."""
+    assert build_model("fastnet", TINY["fastnet"]).tiling.kind == "local"
+    routed = build_model("fastnet", {**TINY["fastnet"], "route_low": 0.1, "route_high": 0.2})
+    assert routed.tiling.kind == "global" and routed.heavy.tiling.kind == "local"
+
+
+@MODELS
+def test_weight_blend_runs_one_expert_with_mixed_weights_inside_the_ramp(name):
+    model = _routed(low=0.05, high=0.15, blend="weights", name=name)
     with torch.no_grad():
         for param in model.heavy.parameters():  # experts that differ everywhere, as trained ones do
             param.add_(0.05 * torch.randn_like(param))
-        reference = build_model("php", TINY).eval()
+        reference = build_model(name, TINY[name]).eval()
         x = torch.stack([torch.full((3, 16, 24), v) for v in (0.9, 0.97, 0.5)])  # changes 0.1, 0.03, 0.2
         shares = route_weight(rain_intensity(model.expert, x), 0.05, 0.15)
         out = model(x).background

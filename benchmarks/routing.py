@@ -1,4 +1,4 @@
-"""Does php's intensity routing pick the right expert, and what does it cost? (``derain.models.routing``)
+"""Does a routed model pick the right expert, and what does it cost? (``derain.models.routing``)
 
 Per paired set: the routing intensity of each rainy image (median, range), the share of images that go
 wholly to the light expert, into the ramp, or wholly to the heavy expert, and the mean PSNR-Y / SSIM-Y of
@@ -7,7 +7,9 @@ expert on each image, by PSNR-Y: what a perfect router of these two experts woul
 ms of each path at 512² and 1920x1080 through the inference engine (forced by moving the ramp): light
 (intensity + light pass), heavy (intensity + heavy pass), blend (intensity + both).
 
-    python benchmarks/php_routing.py [--weights FILE] [--sets DIR ...] [--threads 2]
+    python benchmarks/routing.py --model php|fastnet [--weights FILE] [--sets DIR ...] [--threads 2]
+
+Results: ``benchmarks/results/<model>_routing.{md,json}`` (``--name`` to change).
 """
 
 from __future__ import annotations
@@ -32,8 +34,7 @@ from derain.eval.report import jsonable
 from derain.inference import Engine, make_step
 from derain.inference.convert import to_batch
 from derain.models.base import pad_to_multiple
-from derain.models.php import PHPNet
-from derain.models.routing import rain_intensity, route_weight
+from derain.models.routing import RoutableModel, rain_intensity, route_weight
 
 REPO = Path(__file__).resolve().parents[1]
 PAIRED = REPO.parent / "shared" / "data" / "bench" / "paired"
@@ -45,19 +46,19 @@ PATHS = {"light": (10.0, 11.0), "heavy": (-2.0, -1.0), "blend": (-1.0, 10.0)}
 SIZES = {"512x512": (512, 512), "1920x1080": (1080, 1920)}
 
 
-def routed_model(path: Path | None) -> PHPNet:
-    """The routed php of ``path`` (default: the bundled php), in eval mode."""
-    path = path or bundled_weights("php")
+def routed_model(name: str, path: Path | None) -> RoutableModel:
+    """The routed model of ``path`` (default: model ``name``'s bundled file), in eval mode."""
+    path = path or bundled_weights(name)
     if path is None:
-        raise SystemExit("php_routing: php has no bundled weights; pass --weights FILE")
+        raise SystemExit(f"routing: {name} has no bundled weights; pass --weights FILE")
     model = build_from_file(path)[1]
-    if not isinstance(model, PHPNet) or model.heavy is None:
-        raise SystemExit(f"php_routing: {path} is not a routed php (model.config.route_high is 0)")
+    if not isinstance(model, RoutableModel) or model.heavy is None:
+        raise SystemExit(f"routing: {path} is not a routed model (model.config.route_high is 0)")
     return model.eval()
 
 
 @torch.inference_mode()
-def score_set(model: PHPNet, folder: Path) -> dict:
+def score_set(model: RoutableModel, folder: Path) -> dict:
     """Routing decisions and the four scores (light, heavy, routed, oracle) over one paired set."""
     low, high = model.config.route_low, model.config.route_high
     rows = []
@@ -87,7 +88,7 @@ def score_set(model: PHPNet, folder: Path) -> dict:
 
 
 @torch.inference_mode()
-def path_ms(model: PHPNet, runs: int) -> dict[str, dict[str, float]]:
+def path_ms(model: RoutableModel, runs: int) -> dict[str, dict[str, float]]:
     """Median engine ms of each routing path (see :data:`PATHS`) at each of :data:`SIZES`."""
     engine = Engine.for_model(model, torch.device("cpu"), torch.float32)
     engine.prepare(model)
@@ -106,7 +107,7 @@ def path_ms(model: PHPNet, runs: int) -> dict[str, dict[str, float]]:
 def markdown(result: dict) -> str:
     env = result["environment"]
     lines = [
-        "# php intensity routing: decisions, quality, cost",
+        f"# {result['model']} intensity routing: decisions, quality, cost",
         "",
         f"`{result['weights']}`: ramp {result['low']:.4f} -> {result['high']:.4f}. {env['cpu_model']}, "
         f"{result['threads']} threads, torch {env['torch_version']}, commit {(env['git_commit'] or 'unknown')[:12]}, "
@@ -130,17 +131,19 @@ def markdown(result: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weights", type=Path, help="a routed php file (default: the bundled php)")
+    parser.add_argument("--model", choices=["php", "fastnet"], default="php", help="whose bundled file by default")
+    parser.add_argument("--weights", type=Path, help="a routed file (default: the model's bundled file)")
     parser.add_argument("--sets", type=Path, nargs="+", default=DEFAULT_SETS, help="paired sets (rain/ + clean/)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=5, help="timed runs per path and size (median)")
-    parser.add_argument("--name", default="php_routing", help="results file stem")
+    parser.add_argument("--name", help="results file stem (default: <model>_routing)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    model = routed_model(args.weights)
+    model = routed_model(args.model, args.weights)
     sets = [score_set(model, folder) for folder in args.sets]
     result = {
-        "weights": str(args.weights or "bundled php"),
+        "model": args.model,
+        "weights": str(args.weights or f"bundled {args.model}"),
         "low": model.config.route_low,
         "high": model.config.route_high,
         "threads": args.threads,
@@ -148,7 +151,8 @@ def main() -> int:
         "sets": sets,
         "ms": path_ms(model, args.runs),
     }
-    for path in write_results(REPO / "benchmarks" / "results", args.name, jsonable(result), markdown(result)):
+    name = args.name or f"{args.model}_routing"
+    for path in write_results(REPO / "benchmarks" / "results", name, jsonable(result), markdown(result)):
         print(path)
     return 0
 

@@ -1,4 +1,4 @@
-"""``scripts/php_route.py``: two php experts joined into one routed php, run as a user would (subprocess).
+"""``scripts/route_experts.py``: two experts joined into one routed model, run as a user would (subprocess).
 
 The light expert is a tiny php that brightens every pixel by 0.5 (its first head's bias), clipped at 1, so the
 intensity it measures is known exactly: ``min(0.5, 1 - v)`` for a flat image of value ``v``.
@@ -18,9 +18,11 @@ import torch
 from derain.checkpoint import build_from_file, save_weights
 from derain.data.io import write_image
 from derain.models import build_model
+from routed import TINY as ROUTABLE
+from routed import shift
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "php_route.py"
-TINY = {"width": 8, "blocks": 1, "refine_width": 4, "refine_blocks": 0, "branches": 2}
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "route_experts.py"
+FAST_TINY = ROUTABLE["fastnet"]
 
 
 def _run(*args: object) -> subprocess.CompletedProcess[str]:
@@ -28,10 +30,9 @@ def _run(*args: object) -> subprocess.CompletedProcess[str]:
 
 
 def _expert(path: Path, brighten: float, **extra: object) -> None:
-    config = {**TINY, **extra}
+    config = {**ROUTABLE["php"], **extra}
     model = build_model("php", config)
-    with torch.no_grad():
-        model.structure.head.bias.fill_(brighten)
+    shift(model, "php", brighten)
     save_weights(model, path, model_name="php", config=config)
 
 
@@ -82,9 +83,41 @@ def test_route_refuses_bad_requests_with_one_line(experts, tmp_path: Path) -> No
     assert swapped.returncode == 1 and "no separation" in swapped.stderr and not out.exists()
     _expert(tmp_path / "wide.safetensors", 0.0, width=12)
     mismatch = _run(light, tmp_path / "wide.safetensors", out, "--light-rain", light_rain, "--heavy-rain", heavy_rain)
-    assert mismatch.returncode == 1 and "architecture differs" in mismatch.stderr and not out.exists()
+    assert mismatch.returncode == 1 and "model differs" in mismatch.stderr and not out.exists()
+    fast = tmp_path / "fast.safetensors"
+    model = build_model("fastnet", FAST_TINY)
+    save_weights(model, fast, model_name="fastnet", config=FAST_TINY)
+    mixed_models = _run(light, fast, out, "--light-rain", light_rain, "--heavy-rain", heavy_rain)
+    assert mixed_models.returncode == 1 and "model differs" in mixed_models.stderr and not out.exists()
+    base = tmp_path / "baseline.safetensors"
+    base_config = {"channels": [4, 8], "bottleneck_blocks": 1}
+    save_weights(build_model("baseline", base_config), base, model_name="baseline", config=base_config)
+    unroutable = _run(base, base, out, "--light-rain", light_rain, "--heavy-rain", heavy_rain)
+    assert unroutable.returncode == 1 and "cannot be routed" in unroutable.stderr and not out.exists()
     empty = _run(light, heavy, out, "--light-rain", tmp_path / "nothing_*.png", "--heavy-rain", heavy_rain)
     assert empty.returncode == 1 and "no images" in empty.stderr and len(empty.stderr.splitlines()) == 1
     assert _run(light, heavy, out, "--light-rain", light_rain, "--heavy-rain", heavy_rain).returncode == 0
     again = _run(out, heavy, tmp_path / "twice.safetensors", "--light-rain", light_rain, "--heavy-rain", heavy_rain)
     assert again.returncode == 1 and "already a routed php" in again.stderr
+
+
+def test_route_joins_two_fastnet_experts_into_a_routed_fastnet(tmp_path: Path) -> None:
+    """The light fastnet brightens by 0.5 (its output layer's bias: rain = -0.5), the heavy one is random."""
+    torch.manual_seed(0)
+    light, heavy = tmp_path / "light.safetensors", tmp_path / "heavy.safetensors"
+    model = build_model("fastnet", FAST_TINY)
+    save_weights(model, heavy, model_name="fastnet", config=FAST_TINY)
+    shift(model, "fastnet", 0.5)
+    save_weights(model, light, model_name="fastnet", config=FAST_TINY)
+    light_rain = _flat_images(tmp_path / "light_rain", [230, 242])
+    heavy_rain = _flat_images(tmp_path / "heavy_rain", [25, 51, 76])
+    out = tmp_path / "routed.safetensors"
+    done = _run(light, heavy, out, "--light-rain", light_rain, "--heavy-rain", heavy_rain, "--blend", "weights")
+    assert done.returncode == 0, done.stderr
+    name, routed = build_from_file(out)
+    assert name == "fastnet" and routed.heavy is not None and routed.tiling.kind == "global"
+    assert routed.config.route_low == pytest.approx(1 - 230 / 255) and routed.config.route_high == pytest.approx(0.5)
+    routed.eval()
+    x = torch.full((1, 3, 16, 24), 0.2)  # intensity 0.5: wholly the heavy expert
+    with torch.no_grad():
+        assert torch.equal(routed(x).background, routed.heavy(x).background)
